@@ -1,0 +1,220 @@
+package dev.cachepipe.embedded;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An in-process Kafka broker in KRaft combined mode (broker and controller in one {@link KafkaRaftServer}) on free
+ * loopback ports, for the demo and the tests. Starts in about two seconds.
+ *
+ * <p>{@link #shared()} gives one broker per JVM, stopped when the JVM exits; tests give their topics unique names.
+ * {@link #stop()} and {@link #start()} restart the same broker on the same ports with its data, for outage tests.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
+    private static EmbeddedKafka shared;
+
+    private final Path dir;
+    private final boolean deleteOnClose;
+    private final int brokerPort;
+    private final int controllerPort;
+    private final Properties props;
+    private KafkaRaftServer server;
+
+    private EmbeddedKafka(Path dir, boolean deleteOnClose) {
+        this.dir = dir;
+        this.deleteOnClose = deleteOnClose;
+        this.brokerPort = FreePorts.next();
+        this.controllerPort = FreePorts.next();
+        this.props = serverProperties();
+        format();
+    }
+
+    /** The broker shared by everything in this JVM, started on first use and stopped at JVM exit. */
+    public static synchronized EmbeddedKafka shared() {
+        if (shared == null) {
+            EmbeddedKafka kafka = new EmbeddedKafka(Files2.tempDir("cachepipe-kafka-"), true);
+            kafka.start();
+            Runtime.getRuntime().addShutdownHook(new Thread(kafka::close, "embedded-kafka-shutdown"));
+            shared = kafka;
+        }
+        return shared;
+    }
+
+    /** Starts a private broker in a new temporary directory under {@code java.io.tmpdir}, deleted on close. */
+    public static EmbeddedKafka startTemporary() {
+        EmbeddedKafka kafka = new EmbeddedKafka(Files2.tempDir("cachepipe-kafka-"), true);
+        kafka.start();
+        return kafka;
+    }
+
+    /** Starts a private broker whose data lives in {@code dir} (kept on close). */
+    public static EmbeddedKafka start(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        EmbeddedKafka kafka = new EmbeddedKafka(dir, false);
+        kafka.start();
+        return kafka;
+    }
+
+    /** {@code host:port} of the broker's client listener. */
+    public String bootstrapServers() {
+        return "127.0.0.1:" + brokerPort;
+    }
+
+    /** Starts (or restarts after {@link #stop()}) the broker and waits until it answers. */
+    public synchronized void start() {
+        if (server != null) {
+            return;
+        }
+        long t0 = System.nanoTime();
+        KafkaRaftServer s = new KafkaRaftServer(new KafkaConfig(props), Time.SYSTEM);
+        s.startup();
+        server = s;
+        awaitReady(Duration.ofSeconds(60));
+        log.info(
+                "Embedded Kafka broker ready at {} in {} ms",
+                bootstrapServers(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+
+    /** Stops the broker, keeping its data so that {@link #start()} brings it back. */
+    public synchronized void stop() {
+        if (server == null) {
+            return;
+        }
+        server.shutdown();
+        server.awaitShutdown();
+        server = null;
+    }
+
+    /** Whether the broker is running. */
+    public synchronized boolean isRunning() {
+        return server != null;
+    }
+
+    /** Creates a topic unless it exists. {@code configs} are topic configs such as {@code cleanup.policy}. */
+    public void createTopic(String name, int partitions, Map<String, String> configs) {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("cannot create topic " + name, e.getCause());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("timed out creating topic " + name, e);
+        }
+    }
+
+    /** A new admin client for this broker; the caller closes it. */
+    public Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            stop();
+        } finally {
+            if (deleteOnClose) {
+                Files2.deleteRecursively(dir);
+            }
+        }
+    }
+
+    private Properties serverProperties() {
+        Properties p = new Properties();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", "1");
+        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("log.dirs", dir.resolve("data").toString());
+        p.put("auto.create.topics.enable", "false");
+        p.put("num.partitions", "1");
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("offsets.topic.num.partitions", "5");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("transaction.state.log.num.partitions", "5");
+        p.put("share.coordinator.state.topic.replication.factor", "1");
+        p.put("share.coordinator.state.topic.min.isr", "1");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        p.put("log.cleaner.backoff.ms", "1000");
+        return p;
+    }
+
+    private void format() {
+        Path config = dir.resolve("server.properties");
+        try (Writer w = Files.newBufferedWriter(config, StandardCharsets.UTF_8)) {
+            props.store(w, "cachepipe embedded broker");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int rc = kafka.tools.StorageTool.execute(
+                new String[] {
+                    "format", "-t", Uuid.randomUuid().toString(), "-c", config.toString(), "--ignore-formatted"
+                },
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        if (rc != 0) {
+            throw new IllegalStateException("formatting the embedded broker's storage failed: " + out);
+        }
+    }
+
+    private void awaitReady(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Exception last = null;
+        try (Admin admin = admin()) {
+            while (System.nanoTime() < deadline) {
+                try {
+                    if (!admin.describeCluster()
+                            .nodes()
+                            .get(5, TimeUnit.SECONDS)
+                            .isEmpty()) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for the broker", e);
+                } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                    last = e;
+                }
+            }
+        }
+        throw new IllegalStateException("embedded broker did not become ready in " + timeout, last);
+    }
+}

@@ -1,0 +1,49 @@
+package dev.cachepipe.embedded;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+class EmbeddedKafkaIT {
+
+    @Test
+    void shouldDeliverRecordsWhenTopicCreated() throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.shared();
+        kafka.createTopic("embedded-it", 2, Map.of("cleanup.policy", "compact"));
+        try (var producer = new KafkaProducer<>(
+                Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                new StringSerializer(),
+                new StringSerializer())) {
+            producer.send(new ProducerRecord<>("embedded-it", 0, "k", "v")).get();
+        }
+        try (var consumer = new KafkaConsumer<>(
+                Map.<String, Object>of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        kafka.bootstrapServers(),
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest"),
+                new StringDeserializer(),
+                new StringDeserializer())) {
+            consumer.assign(List.of(new TopicPartition("embedded-it", 0)));
+            consumer.seekToBeginning(consumer.assignment());
+            ConsumerRecords<String, String> records = ConsumerRecords.empty();
+            long deadline = System.currentTimeMillis() + 15_000;
+            while (records.isEmpty() && System.currentTimeMillis() < deadline) {
+                records = consumer.poll(Duration.ofMillis(200));
+            }
+            assertThat(records.iterator().next().value()).isEqualTo("v");
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package dev.cachepipe.topology;
+
+import dev.cachepipe.avro.CacheMutation;
+import dev.cachepipe.avro.DomainEvent;
+import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.topology.internal.DeadLetterDeserializationHandler;
+import dev.cachepipe.topology.internal.DeadLetterProcessingHandler;
+import dev.cachepipe.topology.internal.MutationProcessor;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.Properties;
+import org.apache.avro.Schema;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The cachepipe Kafka Streams topology: decode domain events, validate them, apply the cache policy of their
+ * entity type and emit cache mutations keyed by Redis key; bad input goes to the dead-letter topic.
+ *
+ * <pre>
+ * source-&lt;topic&gt; ... ─► merge-&lt;topic&gt; ─► apply-policy (store cachepipe-versions) ─► to-mutations
+ *        │ undecodable                          │ invalid
+ *        └──────────────── dead-letter topic ◄──┘   (Kafka Streams' DLQ, KIP-1034)
+ * </pre>
+ *
+ * <p>Run it with {@link #streamsProperties} merged into the application's Streams configuration.
+ */
+public final class CachepipeTopology {
+    /** Name of the persistent store holding the highest version emitted per Redis key. */
+    public static final String VERSIONS_STORE = "cachepipe-versions";
+    /** Name of the processor that validates events and applies the policies. */
+    public static final String POLICY_PROCESSOR = "apply-policy";
+    /** Name of the sink writing to the mutations topic. */
+    public static final String MUTATIONS_SINK = "to-mutations";
+    /** Dead-letter header with a machine-readable reason code, e.g. {@code payload-too-large}. */
+    public static final String DLQ_REASON_HEADER = "cachepipe.dlq.reason";
+    /** Dead-letter header with a human-readable explanation (never payload bytes). */
+    public static final String DLQ_DETAIL_HEADER = "cachepipe.dlq.detail";
+
+    private CachepipeTopology() {}
+
+    /** The topology for {@code config}, decoding events written with the current DomainEvent schema. */
+    public static Topology build(TopologyConfig config) {
+        return build(config, List.of());
+    }
+
+    /**
+     * The topology for {@code config}, also decoding events written with {@code olderDomainEventSchemas} (Avro
+     * schema resolution into the current DomainEvent).
+     */
+    public static Topology build(TopologyConfig config, Collection<Schema> olderDomainEventSchemas) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(olderDomainEventSchemas, "olderDomainEventSchemas");
+        AvroSerde<DomainEvent> events = AvroSerde.of(DomainEvent.class).withWriterSchemas(olderDomainEventSchemas);
+
+        StreamsBuilder builder = new StreamsBuilder();
+        builder.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(VERSIONS_STORE), Serdes.String(), Serdes.Long()));
+
+        KStream<byte[], DomainEvent> merged = null;
+        for (String topic : config.sourceTopics()) {
+            KStream<byte[], DomainEvent> source = builder.stream(
+                    topic, Consumed.with(Serdes.ByteArray(), events).withName("source-" + topic));
+            merged = merged == null ? source : merged.merge(source, Named.as("merge-" + topic));
+        }
+        Objects.requireNonNull(merged, "no source topics")
+                .process(
+                        () -> new MutationProcessor(config, VERSIONS_STORE), Named.as(POLICY_PROCESSOR), VERSIONS_STORE)
+                .to(
+                        config.mutationsTopic(),
+                        Produced.with(Serdes.String(), AvroSerde.of(CacheMutation.class))
+                                .withName(MUTATIONS_SINK));
+        return builder.build();
+    }
+
+    /**
+     * The Streams settings this topology relies on: the dead-letter topic and cachepipe's deserialization and
+     * processing exception handlers. The application merges them with {@code bootstrap.servers}, {@code
+     * application.id}, {@code state.dir} and its own settings. No default serdes are needed: every source, store
+     * and sink declares its own.
+     */
+    public static Properties streamsProperties(TopologyConfig config) {
+        Objects.requireNonNull(config, "config");
+        Properties props = new Properties();
+        props.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.deadLetterTopic());
+        props.put(
+                StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                DeadLetterDeserializationHandler.class.getName());
+        props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class.getName());
+        return props;
+    }
+}

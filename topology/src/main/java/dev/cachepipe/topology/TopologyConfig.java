@@ -1,0 +1,63 @@
+package dev.cachepipe.topology;
+
+import dev.cachepipe.schemas.RedisLayout;
+import java.util.Collections;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Everything the topology needs to know.
+ *
+ * <p>One topic may carry several entity types: the event's {@code entityType} selects the policy, and an event
+ * whose policy does not list the topic it arrived on is dead-lettered.
+ *
+ * @param keyPrefix Redis key prefix, e.g. {@code cache}
+ * @param mutationsTopic compacted output topic of cache mutations (key = Redis key)
+ * @param deadLetterTopic topic receiving bad input unchanged, with reason headers
+ * @param entities policies by entity type; each key equals its policy's {@code entityType}
+ */
+public record TopologyConfig(
+        String keyPrefix, String mutationsTopic, String deadLetterTopic, Map<String, EntityPolicy> entities) {
+
+    /** Validates every field; messages name the key, the value and what is allowed. */
+    public TopologyConfig {
+        if (!RedisLayout.isValidPrefix(keyPrefix)) {
+            throw new IllegalArgumentException("keyPrefix must be one or more ':'-separated segments of"
+                    + " [A-Za-z0-9_.{}-] but was " + (keyPrefix == null ? "null" : "\"" + keyPrefix + "\""));
+        }
+        EntityPolicy.requireTopicName("mutationsTopic", mutationsTopic);
+        EntityPolicy.requireTopicName("deadLetterTopic", deadLetterTopic);
+        if (mutationsTopic.equals(deadLetterTopic)) {
+            throw new IllegalArgumentException(
+                    "deadLetterTopic must differ from mutationsTopic but both were \"" + mutationsTopic + "\"");
+        }
+        if (entities == null || entities.isEmpty()) {
+            throw new IllegalArgumentException("entities must configure at least one entity type but was " + entities);
+        }
+        for (Map.Entry<String, EntityPolicy> e : entities.entrySet()) {
+            if (e.getValue() == null) {
+                throw new IllegalArgumentException("entities." + e.getKey() + " must be a policy but was null");
+            }
+            if (!e.getValue().entityType().equals(e.getKey())) {
+                throw new IllegalArgumentException("entities." + e.getKey() + " must have entityType \"" + e.getKey()
+                        + "\" but was \"" + e.getValue().entityType() + "\"");
+            }
+            for (String topic : e.getValue().topics()) {
+                if (topic.equals(mutationsTopic) || topic.equals(deadLetterTopic)) {
+                    throw new IllegalArgumentException("entities." + e.getKey() + ".topics must not contain the"
+                            + " mutations or dead-letter topic but contains \"" + topic + "\"");
+                }
+            }
+        }
+        entities = Collections.unmodifiableMap(new TreeMap<>(entities));
+    }
+
+    /** The distinct source topics of all entity types, sorted. */
+    public SortedSet<String> sourceTopics() {
+        TreeSet<String> topics = new TreeSet<>();
+        entities.values().forEach(policy -> topics.addAll(policy.topics()));
+        return Collections.unmodifiableSortedSet(topics);
+    }
+}
