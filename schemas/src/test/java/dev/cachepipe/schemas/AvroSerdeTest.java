@@ -1,0 +1,106 @@
+package dev.cachepipe.schemas;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cachepipe.avro.DomainEvent;
+import dev.cachepipe.avro.Operation;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.kafka.common.errors.SerializationException;
+import org.junit.jupiter.api.Test;
+
+class AvroSerdeTest {
+
+    /** DomainEvent as a producer might still write it: before contentType and attributes were added. */
+    private static final Schema V0 = new Schema.Parser().parse("""
+            {"type":"record","name":"DomainEvent","namespace":"dev.cachepipe.avro","fields":[
+              {"name":"eventId","type":"string"},
+              {"name":"entityType","type":"string"},
+              {"name":"entityId","type":"string"},
+              {"name":"version","type":"long"},
+              {"name":"op","type":{"type":"enum","name":"Operation","symbols":["UPSERT","DELETE"]}},
+              {"name":"occurredAt","type":{"type":"long","logicalType":"timestamp-millis"}},
+              {"name":"payload","type":["null","bytes"],"default":null}]}
+            """);
+
+    private final AvroSerde<DomainEvent> serde = AvroSerde.of(DomainEvent.class);
+
+    @Test
+    void shouldRoundTripWhenEncodedAsSingleObject() {
+        DomainEvent event = event();
+        byte[] bytes = serde.serialize("t", event);
+        assertThat(bytes[0]).isEqualTo((byte) 0xC3);
+        assertThat(bytes[1]).isEqualTo((byte) 0x01);
+        assertThat(serde.deserialize("t", bytes)).isEqualTo(event);
+    }
+
+    @Test
+    void shouldMapNullToNullBothWays() {
+        assertThat(serde.serialize("t", null)).isNull();
+        assertThat(serde.deserialize("t", null)).isNull();
+    }
+
+    @Test
+    void shouldResolveOlderWriterSchemaWhenRegistered() throws Exception {
+        byte[] old = encodeWithV0();
+        assertThatThrownBy(() -> serde.decode(old))
+                .isInstanceOf(SerializationException.class)
+                .hasMessageContaining("unknown writer schema");
+
+        DomainEvent decoded = serde.withWriterSchemas(List.of(V0)).decode(old);
+        assertThat(decoded.getEntityId()).isEqualTo("42");
+        assertThat(decoded.getContentType()).isEqualTo("application/json");
+        assertThat(decoded.getAttributes()).isEmpty();
+    }
+
+    @Test
+    void shouldExplainWhenBytesAreNotAvro() {
+        assertThatThrownBy(() -> serde.decode("{\"json\":true}".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(SerializationException.class)
+                .hasMessageContaining("not Avro single-object encoding");
+        assertThatThrownBy(() -> serde.decode(new byte[0])).isInstanceOf(SerializationException.class);
+    }
+
+    @Test
+    void shouldFailCleanlyWhenBodyIsTruncated() {
+        byte[] bytes = serde.encode(event());
+        byte[] truncated = java.util.Arrays.copyOf(bytes, 14);
+        assertThatThrownBy(() -> serde.decode(truncated)).isInstanceOf(SerializationException.class);
+    }
+
+    private static DomainEvent event() {
+        return DomainEvent.newBuilder()
+                .setEventId("e-1")
+                .setEntityType("user")
+                .setEntityId("42")
+                .setVersion(7)
+                .setOp(Operation.UPSERT)
+                .setOccurredAt(Instant.ofEpochMilli(1_700_000_000_000L))
+                .setPayload(ByteBuffer.wrap("{\"name\":\"Ada\"}".getBytes(StandardCharsets.UTF_8)))
+                .setAttributes(Map.of("tenant", "t1"))
+                .build();
+    }
+
+    private static byte[] encodeWithV0() throws Exception {
+        GenericRecord r = new GenericData.Record(V0);
+        r.put("eventId", "e-0");
+        r.put("entityType", "user");
+        r.put("entityId", "42");
+        r.put("version", 1L);
+        r.put("op", new GenericData.EnumSymbol(V0.getField("op").schema(), "UPSERT"));
+        r.put("occurredAt", 1_700_000_000_000L);
+        r.put("payload", ByteBuffer.wrap(new byte[] {'{', '}'}));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new BinaryMessageEncoder<GenericRecord>(GenericData.get(), V0).encode(r, out);
+        return out.toByteArray();
+    }
+}
