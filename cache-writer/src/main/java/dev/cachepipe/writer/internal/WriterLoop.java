@@ -1,0 +1,566 @@
+package dev.cachepipe.writer.internal;
+
+import dev.cachepipe.avro.CacheInvalidation;
+import dev.cachepipe.avro.CacheMutation;
+import dev.cachepipe.avro.InvalidationOp;
+import dev.cachepipe.avro.MutationOp;
+import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.writer.WriterConfig;
+import io.lettuce.core.RedisURI;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The implementation behind {@link dev.cachepipe.writer.CacheWriter}; not API.
+ *
+ * <p>One iteration: poll → decode and coalesce → pipelined script calls, retried with backoff until every one has
+ * a definite reply → publish the invalidations of the writes that changed Redis, retried until all are acknowledged
+ * → commit the batch's offsets (partitions still assigned only). While a retry waits, the assigned partitions are
+ * paused and {@code poll()} keeps the group membership alive. Nothing is committed before Redis and Kafka
+ * acknowledged everything up to it.
+ */
+public final class WriterLoop implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger("dev.cachepipe.writer.CacheWriter");
+
+    private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
+    private static final Duration MAX_PAUSED_POLL = Duration.ofSeconds(1);
+    private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    private static final long PROBE_INTERVAL_HEALTHY_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final long PROBE_INTERVAL_UNHEALTHY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private enum State {
+        NEW,
+        RUNNING,
+        STOPPED
+    }
+
+    private final WriterConfig config;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final KafkaProducer<String, byte[]> producer;
+    private final RedisBatchWriter redis;
+    private final WriterMetrics metrics;
+    private final AvroSerde<CacheMutation> mutationSerde = AvroSerde.of(CacheMutation.class);
+    private final AvroSerde<CacheInvalidation> invalidationSerde = AvroSerde.of(CacheInvalidation.class);
+    private final Health redisHealth = new Health("Redis", log);
+    private final Health kafkaHealth = new Health("Kafka", log);
+    private final Map<TopicPartition, OffsetAndMetadata> pendingCommit = new HashMap<>();
+    private final CountDownLatch runExited = new CountDownLatch(1);
+    private final AtomicBoolean clientsClosed = new AtomicBoolean();
+
+    private State state = State.NEW; // guarded by this
+    private boolean closeCalled; // guarded by this
+    private volatile boolean closing;
+    private volatile String fatal;
+    private boolean paused; // writer thread only
+    private long lastRedisContactNanos = System.nanoTime(); // writer thread only
+
+    public WriterLoop(WriterConfig config, RedisURI redisUri, MeterRegistry registry) {
+        this.config = config;
+        this.redis = new RedisBatchWriter(
+                redisUri, config.redisTimeout(), config.retryBackoffMin(), config.retryBackoffMax());
+        KafkaConsumer<String, byte[]> c = null;
+        try {
+            c = new KafkaConsumer<>(consumerConfig(config), new StringDeserializer(), new ByteArrayDeserializer());
+            this.producer =
+                    new KafkaProducer<>(producerConfig(config), new StringSerializer(), new ByteArraySerializer());
+        } catch (RuntimeException e) {
+            if (c != null) {
+                c.close(Duration.ZERO);
+            }
+            redis.close();
+            throw e;
+        }
+        this.consumer = c;
+        this.metrics = new WriterMetrics(registry, this::healthy);
+    }
+
+    static Map<String, Object> consumerConfig(WriterConfig config) {
+        Map<String, Object> m = new HashMap<>();
+        m.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        m.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxBatchSize());
+        putOwn(m, config.kafkaProperties(), ConsumerConfig.configNames(), ProducerConfig.configNames());
+        m.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        m.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+        m.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        m.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        return m;
+    }
+
+    static Map<String, Object> producerConfig(WriterConfig config) {
+        Map<String, Object> m = new HashMap<>();
+        m.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // Bounded, so that an outage turns into a retry (and an unhealthy report) within seconds.
+        m.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
+        m.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+        m.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 20_000);
+        putOwn(m, config.kafkaProperties(), ProducerConfig.configNames(), ConsumerConfig.configNames());
+        m.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        m.put(ProducerConfig.ACKS_CONFIG, "all");
+        m.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        return m;
+    }
+
+    /** Copies the keys this client knows, and the keys neither client knows (plug-in settings). */
+    private static void putOwn(
+            Map<String, Object> target, Map<String, String> props, Set<String> own, Set<String> other) {
+        props.forEach((k, v) -> {
+            if (own.contains(k) || !other.contains(k)) {
+                target.put(k, v);
+            }
+        });
+    }
+
+    /** Runs the loop on the calling thread until {@link #close()} is called from another thread. */
+    public void run() {
+        synchronized (this) {
+            if (state != State.NEW) {
+                throw new IllegalStateException("run() may be called once, on a writer that is not closed; state was "
+                        + state + (closeCalled ? " (closed)" : ""));
+            }
+            state = State.RUNNING;
+        }
+        log.info(
+                "Cache writer starting: group {}, {} -> Redis {} -> {}",
+                config.groupId(),
+                config.mutationsTopic(),
+                redis.endpoint(),
+                config.invalidationsTopic());
+        try {
+            consumer.subscribe(List.of(config.mutationsTopic()), new Rebalance());
+            String failure = redis.ensureConnected();
+            if (failure != null) {
+                redisHealth.down(failure);
+            }
+            while (!closing) {
+                commitPending();
+                ConsumerRecords<String, byte[]> records = consumer.poll(POLL_TIMEOUT);
+                if (records.isEmpty()) {
+                    probeRedisIfIdle();
+                } else {
+                    process(records);
+                }
+            }
+        } catch (WakeupException e) {
+            if (!closing) {
+                fatal = "unexpected wakeup";
+                throw e;
+            }
+        } catch (RuntimeException | Error e) {
+            fatal = Redact.describe(e);
+            log.error("Cache writer stopped: {}", fatal, e);
+            throw e;
+        } finally {
+            shutDownFromRunner();
+        }
+    }
+
+    private void process(ConsumerRecords<String, byte[]> records) {
+        Batch batch = Batch.of(records, mutationSerde);
+        metrics.batch(batch.records(), batch.coalesced(), batch.skipped());
+        List<PendingWrite> writes = batch.writes();
+        if (!writes.isEmpty()) {
+            if (!writeToRedis(writes)) {
+                return; // closing: nothing is committed
+            }
+            List<CacheInvalidation> invalidations = new ArrayList<>();
+            for (PendingWrite w : writes) {
+                metrics.write(w.outcome(), entityTypeTag(w.entityType));
+                if (w.changed()) {
+                    metrics.freshness(w.mutation.getOccurredAt().toEpochMilli(), w.ackAtMillis());
+                    invalidations.add(invalidation(w));
+                }
+            }
+            if (!invalidations.isEmpty() && !publish(invalidations)) {
+                return;
+            }
+        }
+        pendingCommit.putAll(batch.offsets());
+        commitPending();
+    }
+
+    /** Sends until every write has a definite reply; false if the writer was closed first. */
+    private boolean writeToRedis(List<PendingWrite> writes) {
+        Backoff backoff = new Backoff(config.retryBackoffMin(), config.retryBackoffMax());
+        try {
+            while (!closing) {
+                RedisBatchWriter.Attempt attempt = redis.attempt(writes);
+                lastRedisContactNanos = System.nanoTime();
+                if (attempt.sent() > 0) {
+                    metrics.redisLatency(attempt.latencyNanos());
+                }
+                if (attempt.failed() == 0) {
+                    redisHealth.up();
+                    return true;
+                }
+                redisHealth.down(attempt.failure());
+                metrics.redisRetry();
+                if (!waitKeepingMembership(backoff.next())) {
+                    return false;
+                }
+            }
+            return false;
+        } finally {
+            resumeIfPaused();
+        }
+    }
+
+    /** Publishes until Kafka acknowledged every invalidation; false if the writer was closed first. */
+    private boolean publish(List<CacheInvalidation> invalidations) {
+        Backoff backoff = new Backoff(config.retryBackoffMin(), config.retryBackoffMax());
+        List<CacheInvalidation> pending = invalidations;
+        try {
+            while (!closing) {
+                List<Future<RecordMetadata>> futures = new ArrayList<>(pending.size());
+                for (CacheInvalidation inv : pending) {
+                    futures.add(send(inv));
+                }
+                producer.flush();
+                List<CacheInvalidation> failed = new ArrayList<>();
+                String failure = null;
+                for (int i = 0; i < pending.size(); i++) {
+                    Throwable error = errorOf(futures.get(i));
+                    if (error == null) {
+                        continue;
+                    }
+                    CacheInvalidation inv = pending.get(i);
+                    if (error instanceof RecordTooLargeException && inv.getPayload() != null) {
+                        // L1 evicts instead of updating in place.
+                        inv = CacheInvalidation.newBuilder(inv)
+                                .setPayload(null)
+                                .setContentType(null)
+                                .build();
+                    }
+                    failed.add(inv);
+                    failure = failure == null ? Redact.describe(error) : failure;
+                }
+                metrics.published(pending.size() - failed.size());
+                if (failed.isEmpty()) {
+                    kafkaHealth.up();
+                    return true;
+                }
+                kafkaHealth.down(failed.size() + " invalidation(s) not published to " + config.invalidationsTopic()
+                        + ": " + failure);
+                metrics.kafkaRetry();
+                pending = failed;
+                if (!waitKeepingMembership(backoff.next())) {
+                    return false;
+                }
+            }
+            return false;
+        } finally {
+            resumeIfPaused();
+        }
+    }
+
+    private Future<RecordMetadata> send(CacheInvalidation inv) {
+        try {
+            return producer.send(
+                    new ProducerRecord<>(config.invalidationsTopic(), inv.getKey(), invalidationSerde.encode(inv)));
+        } catch (InterruptException e) {
+            throw e;
+        } catch (KafkaException e) {
+            // e.g. no metadata for the topic within max.block.ms
+            java.util.concurrent.CompletableFuture<RecordMetadata> f = new java.util.concurrent.CompletableFuture<>();
+            f.completeExceptionally(e);
+            return f;
+        }
+    }
+
+    private static Throwable errorOf(Future<RecordMetadata> f) {
+        if (!f.isDone()) {
+            return new org.apache.kafka.common.errors.TimeoutException("not acknowledged after flush()");
+        }
+        try {
+            f.get();
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause() != null ? e.getCause() : e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return e;
+        }
+    }
+
+    private CacheInvalidation invalidation(PendingWrite w) {
+        CacheMutation m = w.mutation;
+        boolean inline = m.getInlineInvalidation() && m.getOp() == MutationOp.UPSERT && m.getPayload() != null;
+        return CacheInvalidation.newBuilder()
+                .setKey(m.getKey())
+                .setEntityType(m.getEntityType())
+                .setEntityId(m.getEntityId())
+                .setVersion(m.getVersion())
+                .setOp(op(m.getOp()))
+                .setOccurredAt(m.getOccurredAt())
+                .setWrittenAt(Instant.ofEpochMilli(w.ackAtMillis()))
+                .setContentType(inline ? m.getContentType() : null)
+                .setPayload(inline ? m.getPayload().duplicate() : (ByteBuffer) null)
+                .build();
+    }
+
+    private static InvalidationOp op(MutationOp op) {
+        return switch (op) {
+            case UPSERT -> InvalidationOp.UPSERT;
+            case TOMBSTONE -> InvalidationOp.DELETE;
+            case FENCE -> InvalidationOp.INVALIDATE;
+        };
+    }
+
+    private static String entityTypeTag(String type) {
+        return RedisLayout.isValidEntityType(type) ? type : "other";
+    }
+
+    /**
+     * Waits {@code delay} while polling with every assigned partition paused, so the group membership (and
+     * {@code max.poll.interval.ms}) stays satisfied. The caller resumes. False if the writer is closing.
+     */
+    private boolean waitKeepingMembership(Duration delay) {
+        long deadline = System.nanoTime() + delay.toNanos();
+        while (!closing) {
+            pauseAssigned();
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return true;
+            }
+            ConsumerRecords<String, byte[]> stray =
+                    consumer.poll(Duration.ofNanos(Math.min(left, MAX_PAUSED_POLL.toNanos())));
+            if (!stray.isEmpty()) {
+                // Should not happen (every partition is paused); never let the position skip past unprocessed records.
+                for (TopicPartition tp : stray.partitions()) {
+                    consumer.seek(tp, stray.records(tp).get(0).offset());
+                }
+            }
+        }
+        return false;
+    }
+
+    private void pauseAssigned() {
+        paused = true;
+        consumer.pause(consumer.assignment());
+    }
+
+    private void resumeIfPaused() {
+        if (paused) {
+            paused = false;
+            if (!closing) {
+                consumer.resume(consumer.paused());
+            }
+        }
+    }
+
+    private void commitPending() {
+        if (pendingCommit.isEmpty()) {
+            return;
+        }
+        pendingCommit.keySet().retainAll(consumer.assignment());
+        if (pendingCommit.isEmpty()) {
+            return;
+        }
+        try {
+            consumer.commitSync(new HashMap<>(pendingCommit), COMMIT_TIMEOUT);
+            pendingCommit.clear();
+            kafkaHealth.up();
+        } catch (WakeupException | InterruptException e) {
+            throw e;
+        } catch (CommitFailedException | RebalanceInProgressException e) {
+            // Kept: committed after the rebalance for the partitions this writer still owns.
+            log.info("Offsets not committed during a rebalance; retrying for partitions still assigned after it");
+        } catch (KafkaException e) {
+            kafkaHealth.down("cannot commit offsets: " + Redact.describe(e));
+            metrics.kafkaRetry();
+        }
+    }
+
+    private void probeRedisIfIdle() {
+        long interval = redisHealth.available() ? PROBE_INTERVAL_HEALTHY_NANOS : PROBE_INTERVAL_UNHEALTHY_NANOS;
+        if (System.nanoTime() - lastRedisContactNanos < interval) {
+            return;
+        }
+        String failure = redis.ping();
+        lastRedisContactNanos = System.nanoTime();
+        if (failure == null) {
+            redisHealth.up();
+        } else {
+            redisHealth.down(failure);
+        }
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            // Offsets of fully acknowledged batches are still ours to commit.
+            Map<TopicPartition, OffsetAndMetadata> mine = new HashMap<>();
+            for (TopicPartition tp : partitions) {
+                OffsetAndMetadata o = pendingCommit.remove(tp);
+                if (o != null) {
+                    mine.put(tp, o);
+                }
+            }
+            if (!mine.isEmpty()) {
+                try {
+                    consumer.commitSync(mine, COMMIT_TIMEOUT);
+                } catch (WakeupException | InterruptException e) {
+                    throw e;
+                } catch (KafkaException e) {
+                    log.warn(
+                            "Could not commit offsets of revoked partitions {} (they will be reprocessed): {}",
+                            mine.keySet(),
+                            Redact.describe(e));
+                }
+            }
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (paused) {
+                consumer.pause(partitions);
+            }
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            pendingCommit.keySet().removeAll(partitions);
+        }
+    }
+
+    /** True while running and both Redis and Kafka answer. */
+    public boolean healthy() {
+        return isRunning() && !closing && redisHealth.available() && kafkaHealth.available();
+    }
+
+    /** {@code ok}, or why {@link #healthy()} is false. */
+    public String healthReason() {
+        String f = fatal;
+        if (f != null) {
+            return "stopped: " + f;
+        }
+        synchronized (this) {
+            if (state == State.NEW) {
+                return closeCalled ? "closed" : "not running: run() was not called yet";
+            }
+            if (state == State.STOPPED || closeCalled) {
+                return "closed";
+            }
+        }
+        List<String> reasons = new ArrayList<>(2);
+        String r = redisHealth.failure();
+        if (r != null) {
+            reasons.add(r);
+        }
+        String k = kafkaHealth.failure();
+        if (k != null) {
+            reasons.add(k);
+        }
+        return reasons.isEmpty() ? "ok" : String.join("; ", reasons);
+    }
+
+    private synchronized boolean isRunning() {
+        return state == State.RUNNING;
+    }
+
+    /** Stops the loop (waking it from {@code poll()}), waits for it and releases every client. Idempotent. */
+    @Override
+    public void close() {
+        boolean wasRunning;
+        synchronized (this) {
+            if (closeCalled) {
+                return;
+            }
+            closeCalled = true;
+            closing = true;
+            wasRunning = state == State.RUNNING;
+            if (state == State.NEW) {
+                state = State.STOPPED;
+            }
+        }
+        try {
+            if (wasRunning) {
+                consumer.wakeup();
+                if (!runExited.await(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.warn("The writer loop did not stop within {}; closing its clients anyway", CLOSE_TIMEOUT);
+                }
+            } else {
+                consumer.close(Duration.ofSeconds(5));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            closeClients();
+            metrics.close();
+        }
+    }
+
+    private void shutDownFromRunner() {
+        try {
+            if (!pendingCommit.isEmpty() && fatal == null) {
+                try {
+                    commitPending();
+                } catch (WakeupException e) {
+                    commitPending(); // the wakeup flag was still set; it is cleared now
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("Could not commit the last offsets (they will be reprocessed): {}", Redact.describe(e));
+        } finally {
+            try {
+                consumer.close(Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                log.warn("Closing the consumer failed: {}", Redact.describe(e));
+            }
+            closeClients();
+            synchronized (this) {
+                state = State.STOPPED;
+            }
+            runExited.countDown();
+            log.info("Cache writer stopped");
+        }
+    }
+
+    private void closeClients() {
+        if (!clientsClosed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            producer.close(Duration.ofSeconds(5));
+        } catch (RuntimeException e) {
+            log.warn("Closing the producer failed: {}", Redact.describe(e));
+        }
+        redis.close();
+    }
+}
