@@ -87,6 +87,11 @@ public final class EmbeddedKafka implements AutoCloseable {
         return "127.0.0.1:" + brokerPort;
     }
 
+    /** The directory holding the broker's data (and anything its owner wants deleted with it). */
+    public Path dataDir() {
+        return dir;
+    }
+
     /** Starts (or restarts after {@link #stop()}) the broker and waits until it answers. */
     public synchronized void start() {
         if (server != null) {

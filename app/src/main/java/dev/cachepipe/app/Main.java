@@ -1,0 +1,52 @@
+package dev.cachepipe.app;
+
+import dev.cachepipe.app.config.ConfigException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code cachepipe} command line. */
+@Command(
+        name = "cachepipe",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description = "Keeps Redis caches and in-process caches in step with domain events on Kafka.",
+        subcommands = {RunCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI and returns its exit code (2 for usage and configuration errors). */
+    public static int execute(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof ConfigException) {
+                cmd.getErr().println("cachepipe: invalid configuration: " + e.getMessage());
+                return 2;
+            }
+            if (e instanceof IllegalStateException) {
+                cmd.getErr().println("cachepipe: " + e.getMessage());
+                return 1;
+            }
+            throw e;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing command: try 'cachepipe demo'");
+    }
+
+    /** Reads the version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"cachepipe " + (v == null ? "development build" : v)};
+        }
+    }
+}

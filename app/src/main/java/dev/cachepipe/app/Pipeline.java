@@ -1,0 +1,153 @@
+package dev.cachepipe.app;
+
+import dev.cachepipe.app.config.CachepipeConfig;
+import dev.cachepipe.topology.CachepipeTopology;
+import dev.cachepipe.writer.CacheWriter;
+import dev.cachepipe.writer.WriterConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running pipeline in one process: the Kafka Streams topology and the cache writer, started in order and
+ * stopped cleanly by {@link #close()}.
+ */
+public final class Pipeline implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
+
+    private final KafkaStreams streams;
+    private final CacheWriter writer;
+    private final Thread writerThread;
+
+    private Pipeline(KafkaStreams streams, CacheWriter writer) {
+        this.streams = streams;
+        this.writer = writer;
+        this.writerThread = new Thread(writer::run, "cachepipe-writer");
+    }
+
+    /** Creates missing topics, then starts the topology and the writer. */
+    public static Pipeline start(CachepipeConfig config, Infrastructure infra, MeterRegistry registry) {
+        createTopics(config, infra);
+
+        Properties props = new Properties();
+        props.putAll(config.kafka().properties());
+        props.putAll(CachepipeTopology.streamsProperties(config.topologyConfig()));
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.kafka().applicationId());
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers());
+        props.put(StreamsConfig.STATE_DIR_CONFIG, infra.streamsStateDir().toString());
+        props.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
+        props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "5");
+        KafkaStreams streams = new KafkaStreams(CachepipeTopology.build(config.topologyConfig()), props);
+        streams.setUncaughtExceptionHandler(e -> {
+            log.error("Stream thread failed; replacing it", e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+
+        WriterConfig writerConfig = new WriterConfig(
+                infra.bootstrapServers(),
+                config.kafka().properties(),
+                config.kafka().applicationId() + "-writer",
+                config.topics().mutations(),
+                config.topics().invalidations(),
+                config.writer().maxBatchSize(),
+                config.redis().timeout(),
+                config.writer().retryBackoffMin(),
+                config.writer().retryBackoffMax());
+        CacheWriter writer = new CacheWriter(writerConfig, infra.redisUri(), registry);
+        Pipeline pipeline = new Pipeline(streams, writer);
+        streams.start();
+        pipeline.writerThread.start();
+        log.info(
+                "cachepipe running: Kafka {}, Redis {}, entity types {}",
+                infra.bootstrapServers(),
+                infra.redisDescription(),
+                config.entities().keySet());
+        return pipeline;
+    }
+
+    /** Whether the writer currently reaches Redis and Kafka. */
+    public boolean healthy() {
+        return writer.healthy() && streams.state().isRunningOrRebalancing();
+    }
+
+    /** Why the pipeline is unhealthy, or {@code "ok"}. */
+    public String healthReason() {
+        if (!streams.state().isRunningOrRebalancing()) {
+            return "Kafka Streams is " + streams.state();
+        }
+        return writer.healthy() ? "ok" : writer.healthReason();
+    }
+
+    /** The Kafka Streams instance (for its state and metrics). */
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    @Override
+    public void close() {
+        log.info("Stopping cachepipe");
+        writer.close();
+        try {
+            writerThread.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        streams.close(Duration.ofSeconds(30));
+        log.info("cachepipe stopped");
+    }
+
+    /** Creates the source, mutations (compacted), invalidations and dead-letter topics that do not exist yet. */
+    public static void createTopics(CachepipeConfig config, Infrastructure infra) {
+        Optional<Integer> partitions = Optional.of(config.topics().partitions());
+        Optional<Short> replication = config.topics().replicationFactor() < 0
+                ? Optional.empty()
+                : Optional.of(config.topics().replicationFactor());
+        List<NewTopic> wanted = new ArrayList<>();
+        for (String source : config.sourceTopics()) {
+            wanted.add(new NewTopic(source, partitions, replication));
+        }
+        wanted.add(new NewTopic(config.topics().mutations(), partitions, replication)
+                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        wanted.add(new NewTopic(config.topics().invalidations(), partitions, replication));
+        wanted.add(new NewTopic(config.topics().deadLetter(), partitions, replication));
+        try (Admin admin = Admin.create(infra.kafkaClientProperties())) {
+            Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
+            List<NewTopic> missing =
+                    wanted.stream().filter(t -> !existing.contains(t.name())).toList();
+            if (!missing.isEmpty()) {
+                admin.createTopics(missing).all().get(60, TimeUnit.SECONDS);
+                log.info(
+                        "Created topics {}",
+                        missing.stream().map(NewTopic::name).toList());
+            }
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                throw new IllegalStateException(
+                        "cannot create topics: " + e.getCause().getMessage(), e.getCause());
+            }
+        } catch (TimeoutException e) {
+            throw new IllegalStateException(
+                    "Kafka at " + infra.bootstrapServers() + " did not answer within 60 s while creating topics", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics", e);
+        }
+    }
+}

@@ -1,0 +1,241 @@
+package dev.cachepipe.app.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.topology.CacheMode;
+import dev.cachepipe.topology.EntityPolicy;
+import dev.cachepipe.topology.TopologyConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The whole cachepipe configuration, read from YAML with {@code ${ENV:-default}} substitution and validated at
+ * start-up: every error names the key, the value and what is allowed. See {@code config/cachepipe.yaml} and the
+ * README's configuration reference.
+ */
+public record CachepipeConfig(
+        Kafka kafka, Redis redis, Topics topics, Writer writer, Map<String, EntityPolicy> entities) {
+
+    /** The value of {@code bootstrapServers} and {@code uri} that starts an in-process broker / a local Redis. */
+    public static final String EMBEDDED = "embedded";
+
+    /** Name of the default configuration bundled in the jar (a copy of {@code config/cachepipe.yaml}). */
+    public static final String DEFAULT_RESOURCE = "cachepipe.yaml";
+
+    /** Where the build puts it (app/pom.xml copies config/cachepipe.yaml to this class-path location). */
+    private static final String DEFAULT_RESOURCE_PATH = "/dev/cachepipe/app/" + DEFAULT_RESOURCE;
+
+    public CachepipeConfig {
+        entities = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(entities));
+    }
+
+    /** Kafka connection and Streams settings. */
+    public record Kafka(String bootstrapServers, String applicationId, Map<String, String> properties, Path stateDir) {
+        public Kafka {
+            properties = Map.copyOf(properties);
+        }
+
+        public boolean embedded() {
+            return EMBEDDED.equals(bootstrapServers);
+        }
+    }
+
+    /** Redis connection settings; {@link #toString()} never shows a password. */
+    public record Redis(String uri, String username, String password, String keyPrefix, Duration timeout) {
+        public boolean embedded() {
+            return EMBEDDED.equals(uri);
+        }
+
+        @Override
+        public String toString() {
+            return "Redis[uri=" + Redact.uri(uri) + ", username=" + username + ", password="
+                    + (password == null || password.isEmpty() ? "" : "****") + ", keyPrefix=" + keyPrefix
+                    + ", timeout=" + timeout + "]";
+        }
+    }
+
+    /** Topic names and the settings of the topics that cachepipe creates. */
+    public record Topics(
+            String mutations, String invalidations, String deadLetter, int partitions, short replicationFactor) {}
+
+    /** Cache writer tuning. */
+    public record Writer(int maxBatchSize, Duration retryBackoffMin, Duration retryBackoffMax) {}
+
+    /** The configuration bundled in the jar ({@code config/cachepipe.yaml}), with the process environment. */
+    public static CachepipeConfig defaults() {
+        try (InputStream in = CachepipeConfig.class.getResourceAsStream(DEFAULT_RESOURCE_PATH)) {
+            if (in == null) {
+                throw new IllegalStateException("bundled " + DEFAULT_RESOURCE + " is missing from the jar");
+            }
+            return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), System.getenv());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read bundled " + DEFAULT_RESOURCE, e);
+        }
+    }
+
+    /** Reads and validates a YAML file, substituting from the process environment. */
+    public static CachepipeConfig load(Path file) {
+        try {
+            return parse(Files.readString(file), System.getenv());
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("config file " + file + " does not exist");
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** Parses and validates YAML text; {@code env} supplies {@code ${NAME}} values. */
+    public static CachepipeConfig parse(String yaml, Map<String, String> env) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException("the configuration is not valid YAML: " + e.getOriginalMessage() + " at line "
+                    + (e.getLocation() == null ? "?" : e.getLocation().getLineNr()));
+        }
+        Section top = new Section("", root, env);
+        top.allowOnly("kafka", "redis", "topics", "writer", "entities");
+
+        Section k = top.section("kafka");
+        k.allowOnly("bootstrapServers", "applicationId", "properties", "stateDir");
+        String applicationId = k.nonBlank("applicationId", "cachepipe");
+        if (!applicationId.matches("[A-Za-z0-9._-]+")) {
+            throw new ConfigException(k.key("applicationId"), applicationId, "allowed characters: A-Z a-z 0-9 . _ -");
+        }
+        Kafka kafka = new Kafka(
+                k.nonBlank("bootstrapServers", EMBEDDED),
+                applicationId,
+                k.stringMap("properties"),
+                Path.of(k.nonBlank(
+                        "stateDir",
+                        Path.of(System.getProperty("java.io.tmpdir"), "cachepipe-state")
+                                .toString())));
+
+        Section r = top.section("redis");
+        r.allowOnly("uri", "username", "password", "keyPrefix", "timeout");
+        String uri = r.nonBlank("uri", EMBEDDED);
+        if (!uri.equals(EMBEDDED) && !uri.matches("(redis|rediss|redis-socket)://.+")) {
+            throw new ConfigException(
+                    r.key("uri"),
+                    Redact.uri(uri),
+                    "use 'embedded' or a URI redis://host:port, rediss://host:port (TLS)");
+        }
+        String keyPrefix = r.nonBlank("keyPrefix", RedisLayout.DEFAULT_PREFIX);
+        if (!RedisLayout.isValidPrefix(keyPrefix)) {
+            throw new ConfigException(
+                    r.key("keyPrefix"), keyPrefix, "use letters, digits and . _ - { }, segments separated by ':'");
+        }
+        Redis redis = new Redis(
+                uri, r.string("username", ""), r.string("password", ""), keyPrefix, r.duration("timeout", "2s"));
+
+        Section t = top.section("topics");
+        t.allowOnly("mutations", "invalidations", "deadLetter", "partitions", "replicationFactor");
+        Topics topics = new Topics(
+                t.nonBlank("mutations", "cachepipe.mutations"),
+                t.nonBlank("invalidations", "cachepipe.invalidations"),
+                t.nonBlank("deadLetter", "cachepipe.dlq"),
+                t.integer("partitions", 3, 1, 10_000),
+                (short) t.integer("replicationFactor", -1, -1, 32));
+        if (topics.replicationFactor() == 0) {
+            throw new ConfigException(t.key("replicationFactor"), 0, "use -1 (broker default) or 1 and above");
+        }
+
+        Section w = top.section("writer");
+        w.allowOnly("maxBatchSize", "retryBackoffMin", "retryBackoffMax");
+        Writer writer = new Writer(
+                w.integer("maxBatchSize", 1000, 1, 100_000),
+                w.duration("retryBackoffMin", "100ms"),
+                w.duration("retryBackoffMax", "5s"));
+        if (writer.retryBackoffMax().compareTo(writer.retryBackoffMin()) < 0) {
+            throw new ConfigException(
+                    w.key("retryBackoffMax"),
+                    Durations.format(writer.retryBackoffMax()),
+                    "must be >= writer.retryBackoffMin (" + Durations.format(writer.retryBackoffMin()) + ")");
+        }
+
+        Map<String, EntityPolicy> entities = entities(top.section("entities"), topics);
+        return new CachepipeConfig(kafka, redis, topics, writer, entities);
+    }
+
+    private static Map<String, EntityPolicy> entities(Section es, Topics topics) {
+        List<String> names = es.names();
+        if (names.isEmpty()) {
+            throw new ConfigException("entities", null, "configure at least one entity type");
+        }
+        Set<String> internal = Set.of(topics.mutations(), topics.invalidations(), topics.deadLetter());
+        Map<String, EntityPolicy> out = new LinkedHashMap<>();
+        for (String type : names) {
+            String path = "entities." + type;
+            if (!RedisLayout.isValidEntityType(type)) {
+                throw new ConfigException(path, type, "entity type names match [a-z0-9_-]{1,64}");
+            }
+            Section e = es.section(type);
+            e.allowOnly(
+                    "topics",
+                    "mode",
+                    "ttl",
+                    "ttlJitter",
+                    "tombstoneTtl",
+                    "maxPayloadBytes",
+                    "inlineInvalidationMaxBytes");
+            List<String> sourceTopics = e.stringList("topics");
+            for (String topic : sourceTopics) {
+                if (internal.contains(topic)) {
+                    throw new ConfigException(
+                            e.key("topics"),
+                            topic,
+                            "a source topic must not be one of cachepipe's" + " own topics " + new HashSet<>(internal));
+                }
+            }
+            CacheMode mode;
+            String modeText = e.string("mode", CacheMode.WRITE_THROUGH.configName());
+            try {
+                mode = CacheMode.parse(modeText);
+            } catch (IllegalArgumentException ex) {
+                throw new ConfigException(e.key("mode"), modeText, "allowed: write-through, invalidate, expire-only");
+            }
+            try {
+                out.put(
+                        type,
+                        new EntityPolicy(
+                                type,
+                                sourceTopics,
+                                mode,
+                                e.duration("ttl", "5m"),
+                                e.decimal("ttlJitter", 0.1, 0.0, 1.0),
+                                e.duration("tombstoneTtl", "1m"),
+                                e.integer("maxPayloadBytes", 1_048_576, 1, 64 * 1024 * 1024),
+                                e.integer("inlineInvalidationMaxBytes", 1024, 0, 1_048_576)));
+            } catch (IllegalArgumentException ex) {
+                throw new ConfigException(ex.getMessage());
+            }
+        }
+        return out;
+    }
+
+    /** The topology's view of this configuration. */
+    public TopologyConfig topologyConfig() {
+        return new TopologyConfig(redis.keyPrefix(), topics.mutations(), topics.deadLetter(), entities);
+    }
+
+    /** Every source topic of every entity type, without duplicates, in configuration order. */
+    public List<String> sourceTopics() {
+        return entities.values().stream()
+                .flatMap(p -> p.topics().stream())
+                .distinct()
+                .toList();
+    }
+}

@@ -1,0 +1,143 @@
+package dev.cachepipe.app.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.cachepipe.topology.CacheMode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CachepipeConfigTest {
+
+    private static final String MINIMAL = """
+            entities:
+              user:
+                topics: [users.events]
+            """;
+
+    @Test
+    void shouldLoadBundledDefaultWhenNoFileGiven() {
+        CachepipeConfig config = CachepipeConfig.parse(readDefault(), Map.of());
+        assertThat(config.kafka().embedded()).isTrue();
+        assertThat(config.redis().embedded()).isTrue();
+        assertThat(config.entities()).containsOnlyKeys("user", "product", "session", "feature_flag", "order");
+        assertThat(config.entities().get("user").ttl()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(config.entities().get("product").ttl()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(config.entities().get("session").ttl()).isEqualTo(Duration.ofHours(24));
+        assertThat(config.entities().get("feature_flag").ttl()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.entities().get("order").mode()).isEqualTo(CacheMode.INVALIDATE);
+        assertThat(config.topics().partitions()).isEqualTo(3);
+    }
+
+    @Test
+    void shouldApplyDefaultsWhenKeysAreOmitted() {
+        CachepipeConfig config = CachepipeConfig.parse(MINIMAL, Map.of());
+        assertThat(config.redis().keyPrefix()).isEqualTo("cache");
+        assertThat(config.topics().mutations()).isEqualTo("cachepipe.mutations");
+        assertThat(config.entities().get("user").mode()).isEqualTo(CacheMode.WRITE_THROUGH);
+        assertThat(config.entities().get("user").maxPayloadBytes()).isEqualTo(1_048_576);
+        assertThat(config.sourceTopics()).containsExactly("users.events");
+    }
+
+    @Test
+    void shouldSubstituteEnvironmentWhenVariablesAreSet() {
+        String yaml = """
+                kafka:
+                  bootstrapServers: ${BROKERS:-embedded}
+                  properties:
+                    security.protocol: ${PROTOCOL:-PLAINTEXT}
+                redis:
+                  uri: redis://${REDIS_HOST}:6379
+                  password: ${REDIS_PASSWORD}
+                """ + MINIMAL;
+        CachepipeConfig config = CachepipeConfig.parse(
+                yaml, Map.of("BROKERS", "b1:9092,b2:9092", "REDIS_HOST", "cache", "REDIS_PASSWORD", "s3cret"));
+        assertThat(config.kafka().bootstrapServers()).isEqualTo("b1:9092,b2:9092");
+        assertThat(config.kafka().properties()).containsEntry("security.protocol", "PLAINTEXT");
+        assertThat(config.redis().uri()).isEqualTo("redis://cache:6379");
+        assertThat(config.redis().password()).isEqualTo("s3cret");
+        assertThat(config.redis().toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void shouldNameKeyValueAndAllowedWhenModeIsWrong() {
+        assertThatThrownBy(() -> CachepipeConfig.parse(MINIMAL + "    mode: write-behind\n", Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("entities.user.mode")
+                .hasMessageContaining("write-behind")
+                .hasMessageContaining("write-through, invalidate, expire-only");
+    }
+
+    @Test
+    void shouldNameKeyWhenDurationIsMalformed() {
+        assertThatThrownBy(() -> CachepipeConfig.parse(MINIMAL + "    ttl: 5 minutes\n", Map.of()))
+                .hasMessageContaining("entities.user.ttl")
+                .hasMessageContaining("'5 minutes'")
+                .hasMessageContaining("30s");
+    }
+
+    @Test
+    void shouldRejectJitterOutOfRange() {
+        assertThatThrownBy(() -> CachepipeConfig.parse(MINIMAL + "    ttlJitter: 1.5\n", Map.of()))
+                .hasMessageContaining("entities.user.ttlJitter")
+                .hasMessageContaining("1.5");
+    }
+
+    @Test
+    void shouldRejectUnknownKeyWhenMisspelt() {
+        assertThatThrownBy(() -> CachepipeConfig.parse("topics:\n  partitons: 3\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("topics.partitons")
+                .hasMessageContaining("partitions");
+    }
+
+    @Test
+    void shouldRejectMissingEnvironmentVariableWithoutDefault() {
+        assertThatThrownBy(() -> CachepipeConfig.parse("redis:\n  uri: ${NOPE}\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("redis.uri")
+                .hasMessageContaining("NOPE");
+    }
+
+    @Test
+    void shouldNotShowPasswordWhenRedisUriIsRejected() {
+        assertThatThrownBy(() -> CachepipeConfig.parse("redis:\n  uri: http://u:hunter2@h\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("redis.uri")
+                .hasMessageNotContaining("hunter2");
+    }
+
+    @Test
+    void shouldRejectInvalidEntityTypeName() {
+        assertThatThrownBy(() -> CachepipeConfig.parse("entities:\n  User:\n    topics: [u]\n", Map.of()))
+                .hasMessageContaining("entities.User")
+                .hasMessageContaining("[a-z0-9_-]{1,64}");
+    }
+
+    @Test
+    void shouldRejectSourceTopicThatIsAnInternalTopic() {
+        assertThatThrownBy(() -> CachepipeConfig.parse("entities:\n  user:\n    topics: [cachepipe.dlq]\n", Map.of()))
+                .hasMessageContaining("entities.user.topics")
+                .hasMessageContaining("cachepipe.dlq");
+    }
+
+    @Test
+    void shouldReportMissingFileByName() {
+        assertThatThrownBy(() -> CachepipeConfig.load(Path.of("does/not/exist.yaml")))
+                .hasMessageContaining("does/not/exist.yaml");
+    }
+
+    @Test
+    void shouldMaskPasswordWhenRedactingUri() {
+        assertThat(Redact.uri("rediss://app:pw@host:6380/0")).isEqualTo("rediss://app:****@host:6380/0");
+        assertThat(Redact.uri("redis://pw@host")).isEqualTo("redis://****@host");
+        assertThat(Redact.uri("redis://host:6379")).isEqualTo("redis://host:6379");
+    }
+
+    private static String readDefault() {
+        try {
+            return java.nio.file.Files.readString(Path.of("../config/cachepipe.yaml"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
