@@ -93,7 +93,9 @@ public final class Infrastructure implements AutoCloseable {
      * broker (whose topics vanish with it, so its state must not outlive it either).
      */
     public java.nio.file.Path streamsStateDir() {
-        return embeddedKafka != null ? embeddedKafka.dataDir().resolve("streams-state") : config.kafka().stateDir();
+        return embeddedKafka != null
+                ? embeddedKafka.dataDir().resolve("streams-state")
+                : config.kafka().stateDir();
     }
 
     /** The embedded Redis process, if one was started (for the demo and tests). */
