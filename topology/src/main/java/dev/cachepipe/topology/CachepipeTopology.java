@@ -5,7 +5,9 @@ import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.topology.internal.DeadLetterDeserializationHandler;
 import dev.cachepipe.topology.internal.DeadLetterProcessingHandler;
+import dev.cachepipe.topology.internal.EventMetrics;
 import dev.cachepipe.topology.internal.MutationProcessor;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
@@ -53,11 +55,32 @@ public final class CachepipeTopology {
     }
 
     /**
+     * The topology for {@code config}, counting the events it handles in {@code registry}: {@value
+     * EventMetrics#EVENTS}{@code {entity_type, outcome=mutated|ignored|stale|dead_lettered}} and {@value
+     * EventMetrics#DEAD_LETTERS}{@code {reason}}. Dead letters are counted by the exception handlers, which Kafka
+     * Streams creates itself: run this topology with {@link #streamsProperties(TopologyConfig, MeterRegistry)} and the
+     * same registry, or dead letters go uncounted.
+     */
+    public static Topology build(TopologyConfig config, MeterRegistry registry) {
+        return build(config, List.of(), registry);
+    }
+
+    /**
      * The topology for {@code config}, also decoding events written with {@code olderDomainEventSchemas} (Avro
      * schema resolution into the current DomainEvent).
      */
     public static Topology build(TopologyConfig config, Collection<Schema> olderDomainEventSchemas) {
+        return build(config, olderDomainEventSchemas, null);
+    }
+
+    /**
+     * The topology for {@code config}, decoding older DomainEvent schemas too and counting events in {@code
+     * registry} ({@code null}: counts nothing).
+     */
+    public static Topology build(
+            TopologyConfig config, Collection<Schema> olderDomainEventSchemas, MeterRegistry registry) {
         Objects.requireNonNull(config, "config");
+        EventMetrics metrics = EventMetrics.create(registry, config.entities().keySet());
         Objects.requireNonNull(olderDomainEventSchemas, "olderDomainEventSchemas");
         AvroSerde<DomainEvent> events = AvroSerde.of(DomainEvent.class).withWriterSchemas(olderDomainEventSchemas);
 
@@ -73,7 +96,9 @@ public final class CachepipeTopology {
         }
         Objects.requireNonNull(merged, "no source topics")
                 .process(
-                        () -> new MutationProcessor(config, VERSIONS_STORE), Named.as(POLICY_PROCESSOR), VERSIONS_STORE)
+                        () -> new MutationProcessor(config, VERSIONS_STORE, metrics),
+                        Named.as(POLICY_PROCESSOR),
+                        VERSIONS_STORE)
                 .to(
                         config.mutationsTopic(),
                         Produced.with(Serdes.String(), AvroSerde.of(CacheMutation.class))
@@ -95,6 +120,21 @@ public final class CachepipeTopology {
                 StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 DeadLetterDeserializationHandler.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class.getName());
+        return props;
+    }
+
+    /**
+     * {@link #streamsProperties(TopologyConfig)} plus the hook through which the exception handlers count dead letters
+     * in {@code registry} (the property {@value EventMetrics#CONFIG_KEY}, whose value is an object: pass these
+     * properties to {@code new KafkaStreams(topology, props)} as they are).
+     */
+    public static Properties streamsProperties(TopologyConfig config, MeterRegistry registry) {
+        Properties props = streamsProperties(config);
+        if (registry != null) {
+            props.put(
+                    EventMetrics.CONFIG_KEY,
+                    EventMetrics.create(registry, config.entities().keySet()));
+        }
         return props;
     }
 }

@@ -84,7 +84,15 @@ final class TopologyFixture implements AutoCloseable {
     }
 
     TopologyFixture(Topology topology, TopologyConfig config) {
-        Properties props = CachepipeTopology.streamsProperties(config);
+        this(topology, CachepipeTopology.streamsProperties(config));
+    }
+
+    /** The topology with its events counted in {@code registry} (processor and exception handlers). */
+    TopologyFixture(io.micrometer.core.instrument.MeterRegistry registry) {
+        this(CachepipeTopology.build(config(), registry), CachepipeTopology.streamsProperties(config(), registry));
+    }
+
+    private TopologyFixture(Topology topology, Properties props) {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         try {

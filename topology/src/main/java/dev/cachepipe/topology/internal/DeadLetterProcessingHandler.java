@@ -1,5 +1,6 @@
 package dev.cachepipe.topology.internal;
 
+import java.util.Map;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
@@ -18,12 +19,22 @@ import org.slf4j.LoggerFactory;
 public class DeadLetterProcessingHandler extends LogAndContinueProcessingExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(DeadLetterProcessingHandler.class);
 
+    private EventMetrics metrics = EventMetrics.NOOP;
+
+    @Override
+    public void configure(Map<String, ?> configs) {
+        super.configure(configs);
+        metrics = EventMetrics.from(configs);
+    }
+
     @Override
     public Response handleError(ErrorHandlerContext context, Record<?, ?> record, Exception exception) {
         if (exception instanceof InvalidEventException invalid) {
             Response response = super.handleError(context, record, exception);
             DeadLetterHeaders.annotate(
                     response.deadLetterQueueRecords(), invalid.reason().code(), invalid.detail());
+            metrics.deadLettered(
+                    record == null ? null : record.value(), invalid.reason().code());
             return response;
         }
         log.error(

@@ -25,13 +25,19 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
     private final TopologyConfig config;
     private final EventValidator validator;
     private final String storeName;
+    private final EventMetrics metrics;
     private ProcessorContext<String, CacheMutation> context;
     private KeyValueStore<String, Long> versions;
 
     public MutationProcessor(TopologyConfig config, String storeName) {
+        this(config, storeName, EventMetrics.NOOP);
+    }
+
+    public MutationProcessor(TopologyConfig config, String storeName, EventMetrics metrics) {
         this.config = config;
         this.validator = new EventValidator(config);
         this.storeName = storeName;
+        this.metrics = metrics;
     }
 
     @Override
@@ -48,17 +54,20 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
         String key = RedisLayout.key(config.keyPrefix(), event.getEntityType(), event.getEntityId());
         Optional<CacheMutation> mutation = PolicyMapper.toMutation(key, event, policy);
         if (mutation.isEmpty()) {
+            metrics.ignored(event.getEntityType());
             return; // expire-only
         }
         long version = event.getVersion();
         Long stored = versions.get(key);
         if (stored != null && version < stored) {
             log.debug("Dropping stale event for {}: version {} < emitted version {}", key, version, stored);
+            metrics.stale(event.getEntityType());
             return;
         }
         if (stored == null || version > stored) {
             versions.put(key, version);
         }
         context.forward(record.withKey(key).withValue(mutation.get()));
+        metrics.mutated(event.getEntityType());
     }
 }

@@ -1,0 +1,120 @@
+package dev.cachepipe.topology.internal;
+
+import dev.cachepipe.avro.DomainEvent;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Counts the events the topology handled, by entity type and outcome ({@code cachepipe.events}), and the dead
+ * letters by reason ({@code cachepipe.dead.letters}).
+ *
+ * <p>The policy processor counts {@code mutated}, {@code ignored} (expire-only) and {@code stale} (older than the
+ * version already emitted) itself. Dead letters are counted where they are decided: in the two exception handlers,
+ * which Kafka Streams creates from class names and configures with the application's Streams properties; the
+ * instance travels to them as the value of {@link #CONFIG_KEY} in those properties. Counting there (rather than
+ * reading the dead-letter topic back) counts exactly this instance's decisions, at the moment they are made.
+ *
+ * <p>Entity types outside the configuration (and undecodable records) are counted as {@code unknown}, so that bad
+ * input cannot create meters without bound. Thread-safe: every stream thread shares one instance.
+ */
+public final class EventMetrics {
+    /** Streams property whose value is the {@link EventMetrics} instance the exception handlers count into. */
+    public static final String CONFIG_KEY = "cachepipe.event.metrics";
+
+    public static final String EVENTS = "cachepipe.events";
+    public static final String DEAD_LETTERS = "cachepipe.dead.letters";
+    public static final String UNKNOWN_TYPE = "unknown";
+
+    /** Counts nothing (no registry given). */
+    public static final EventMetrics NOOP = new EventMetrics(null, Set.of());
+
+    private final MeterRegistry registry;
+    private final Set<String> entityTypes;
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+
+    private EventMetrics(MeterRegistry registry, Collection<String> entityTypes) {
+        this.registry = registry;
+        this.entityTypes = Set.copyOf(entityTypes);
+    }
+
+    /** Counters for these entity types, registered at 0 so that every one is visible before any event arrives. */
+    public static EventMetrics create(MeterRegistry registry, Collection<String> entityTypes) {
+        if (registry == null) {
+            return NOOP;
+        }
+        EventMetrics m = new EventMetrics(registry, entityTypes);
+        for (String type : entityTypes) {
+            for (String outcome : new String[] {"mutated", "ignored", "stale", "dead_lettered"}) {
+                m.events(type, outcome);
+            }
+        }
+        m.events(UNKNOWN_TYPE, "dead_lettered");
+        for (DeadLetterReason r : DeadLetterReason.values()) {
+            m.deadLetters(r.code());
+        }
+        return m;
+    }
+
+    /** The instance passed in Streams properties under {@link #CONFIG_KEY}, or {@link #NOOP}. */
+    public static EventMetrics from(Map<String, ?> configs) {
+        Object o = configs == null ? null : configs.get(CONFIG_KEY);
+        return o instanceof EventMetrics m ? m : NOOP;
+    }
+
+    void mutated(String entityType) {
+        count(entityType, "mutated");
+    }
+
+    void ignored(String entityType) {
+        count(entityType, "ignored");
+    }
+
+    void stale(String entityType) {
+        count(entityType, "stale");
+    }
+
+    /** A dead letter; {@code value} is the record's value if it decoded (a DomainEvent), else anything. */
+    void deadLettered(Object value, String reason) {
+        if (registry == null) {
+            return;
+        }
+        String type = value instanceof DomainEvent e ? e.getEntityType() : null;
+        count(type, "dead_lettered");
+        deadLetters(reason).increment();
+    }
+
+    private void count(String entityType, String outcome) {
+        if (registry == null) {
+            return;
+        }
+        String type = entityType != null && entityTypes.contains(entityType) ? entityType : UNKNOWN_TYPE;
+        events(type, outcome).increment();
+    }
+
+    private Counter events(String type, String outcome) {
+        return counters.computeIfAbsent(
+                type + '\0' + outcome,
+                k -> Counter.builder(EVENTS)
+                        .description(
+                                "Domain events handled by the topology, by entity type and outcome: mutated (a cache"
+                                        + " mutation was emitted), ignored (expire-only policy), stale (older than the version"
+                                        + " already emitted), dead_lettered")
+                        .tag("entity_type", type)
+                        .tag("outcome", outcome)
+                        .register(registry));
+    }
+
+    private Counter deadLetters(String reason) {
+        String r = reason == null ? "unknown" : reason;
+        return counters.computeIfAbsent(
+                "dlq\0" + r,
+                k -> Counter.builder(DEAD_LETTERS)
+                        .description("Records sent to the dead-letter topic, by reason")
+                        .tag("reason", r)
+                        .register(registry));
+    }
+}
