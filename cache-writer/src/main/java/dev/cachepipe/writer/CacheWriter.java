@@ -28,7 +28,13 @@ import java.util.Objects;
  *
  * <p>Metrics ({@code cachepipe.writer.*}): {@code writes{outcome=applied|stale|duplicate, entity_type}},
  * {@code batch.size}, {@code redis.latency}, {@code freshness} (p50, p99), {@code invalidations.published},
- * {@code retries{stage=redis|kafka}}, {@code coalesced}, {@code skipped}, {@code healthy} (1/0).
+ * {@code retries{stage=redis|kafka}}, {@code coalesced}, {@code skipped}, {@code lag}, {@code healthy} (1/0); with
+ * self-healing on ({@link WriterConfig#keyPrefix()} set) also {@code cachepipe.rebuild.*} (see {@link CacheRebuild}).
+ *
+ * <p>Self-healing: with a key prefix configured the writer checks the marker {@code <keyPrefix>:@cachepipe} at
+ * start-up, every {@link WriterConfig#markerCheckInterval()} and whenever Redis answers again after an outage; when
+ * Redis has no complete data set (it lost its data, or is new) it rebuilds Redis from the mutations topic on a thread
+ * of its own while its live writes go on.
  */
 public final class CacheWriter implements AutoCloseable {
     private final WriterLoop loop;
@@ -64,6 +70,16 @@ public final class CacheWriter implements AutoCloseable {
     /** {@code "ok"}, or why {@link #healthy()} is false (e.g. {@code "Redis unavailable: ..."}). */
     public String healthReason() {
         return loop.healthReason();
+    }
+
+    /** Whether a self-healing rebuild of Redis runs now (see {@link CacheRebuild}). */
+    public boolean rebuilding() {
+        return loop.rebuilding();
+    }
+
+    /** The progress of the current or last self-healing rebuild, if one ran. */
+    public java.util.Optional<CacheRebuild.Progress> rebuildProgress() {
+        return java.util.Optional.ofNullable(loop.rebuildProgress());
     }
 
     /** Stops {@link #run()}, waits for it to return and releases all clients. Idempotent. */

@@ -1,5 +1,6 @@
 package dev.cachepipe.writer;
 
+import dev.cachepipe.schemas.RedisLayout;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -19,6 +20,12 @@ import java.util.Set;
  * @param redisTimeout timeout of each Redis command and of connecting to Redis
  * @param retryBackoffMin first delay before retrying after Redis or Kafka failed
  * @param retryBackoffMax longest delay between retries (the delay doubles up to here)
+ * @param keyPrefix the Redis key prefix the mutations write under ({@code <keyPrefix>:<entityType>:<id>}); it also
+ *     names the self-healing marker key {@code <keyPrefix>:@cachepipe} (see {@link CacheRebuild}). {@code null}
+ *     (what the nine-argument constructor and {@link #defaults} give) turns self-healing off: the writer then never
+ *     looks for the marker and never rebuilds by itself
+ * @param markerCheckInterval how often the writer checks the marker (it also checks at start-up and whenever Redis
+ *     answers again after an outage); ignored while {@code keyPrefix} is {@code null}
  */
 public record WriterConfig(
         String bootstrapServers,
@@ -29,13 +36,16 @@ public record WriterConfig(
         int maxBatchSize,
         Duration redisTimeout,
         Duration retryBackoffMin,
-        Duration retryBackoffMax) {
+        Duration retryBackoffMax,
+        String keyPrefix,
+        Duration markerCheckInterval) {
 
     public static final String DEFAULT_GROUP_ID = "cachepipe-writer";
     public static final int DEFAULT_MAX_BATCH_SIZE = 500;
     public static final Duration DEFAULT_REDIS_TIMEOUT = Duration.ofSeconds(2);
     public static final Duration DEFAULT_RETRY_BACKOFF_MIN = Duration.ofMillis(100);
     public static final Duration DEFAULT_RETRY_BACKOFF_MAX = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_MARKER_CHECK_INTERVAL = Duration.ofSeconds(5);
 
     /** Kafka settings the writer sets itself; {@code kafkaProperties} must not contain them. */
     public static final Set<String> RESERVED_KAFKA_PROPERTIES = Set.of(
@@ -82,6 +92,44 @@ public record WriterConfig(
             throw new IllegalArgumentException(
                     "retryBackoffMax must be >= retryBackoffMin (" + retryBackoffMin + ") but was " + retryBackoffMax);
         }
+        if (keyPrefix != null && !RedisLayout.isValidPrefix(keyPrefix)) {
+            throw new IllegalArgumentException("keyPrefix must be null (self-healing off) or letters, digits and"
+                    + " . _ - { } in segments separated by ':' but was '" + keyPrefix + "'");
+        }
+        requirePositive("markerCheckInterval", markerCheckInterval);
+    }
+
+    /**
+     * The configuration without a key prefix, so without self-healing (source compatible with the first version of
+     * this record).
+     */
+    public WriterConfig(
+            String bootstrapServers,
+            Map<String, String> kafkaProperties,
+            String groupId,
+            String mutationsTopic,
+            String invalidationsTopic,
+            int maxBatchSize,
+            Duration redisTimeout,
+            Duration retryBackoffMin,
+            Duration retryBackoffMax) {
+        this(
+                bootstrapServers,
+                kafkaProperties,
+                groupId,
+                mutationsTopic,
+                invalidationsTopic,
+                maxBatchSize,
+                redisTimeout,
+                retryBackoffMin,
+                retryBackoffMax,
+                null,
+                DEFAULT_MARKER_CHECK_INTERVAL);
+    }
+
+    /** Whether the writer checks the marker and rebuilds Redis by itself after data loss. */
+    public boolean selfHealing() {
+        return keyPrefix != null;
     }
 
     /** A configuration with the default group id, batch size, Redis timeout and retry backoff. */
@@ -108,7 +156,9 @@ public record WriterConfig(
                 maxBatchSize,
                 redisTimeout,
                 retryBackoffMin,
-                retryBackoffMax);
+                retryBackoffMax,
+                keyPrefix,
+                markerCheckInterval);
     }
 
     public WriterConfig withGroupId(String id) {
@@ -121,7 +171,9 @@ public record WriterConfig(
                 maxBatchSize,
                 redisTimeout,
                 retryBackoffMin,
-                retryBackoffMax);
+                retryBackoffMax,
+                keyPrefix,
+                markerCheckInterval);
     }
 
     public WriterConfig withMaxBatchSize(int size) {
@@ -134,7 +186,9 @@ public record WriterConfig(
                 size,
                 redisTimeout,
                 retryBackoffMin,
-                retryBackoffMax);
+                retryBackoffMax,
+                keyPrefix,
+                markerCheckInterval);
     }
 
     public WriterConfig withRedisTimeout(Duration timeout) {
@@ -147,7 +201,9 @@ public record WriterConfig(
                 maxBatchSize,
                 timeout,
                 retryBackoffMin,
-                retryBackoffMax);
+                retryBackoffMax,
+                keyPrefix,
+                markerCheckInterval);
     }
 
     public WriterConfig withRetryBackoff(Duration min, Duration max) {
@@ -160,7 +216,44 @@ public record WriterConfig(
                 maxBatchSize,
                 redisTimeout,
                 min,
-                max);
+                max,
+                keyPrefix,
+                markerCheckInterval);
+    }
+
+    /**
+     * A copy with this key prefix, which turns self-healing on ({@code null} turns it off).
+     *
+     * @see CacheRebuild
+     */
+    public WriterConfig withKeyPrefix(String prefix) {
+        return new WriterConfig(
+                bootstrapServers,
+                kafkaProperties,
+                groupId,
+                mutationsTopic,
+                invalidationsTopic,
+                maxBatchSize,
+                redisTimeout,
+                retryBackoffMin,
+                retryBackoffMax,
+                prefix,
+                markerCheckInterval);
+    }
+
+    public WriterConfig withMarkerCheckInterval(Duration interval) {
+        return new WriterConfig(
+                bootstrapServers,
+                kafkaProperties,
+                groupId,
+                mutationsTopic,
+                invalidationsTopic,
+                maxBatchSize,
+                redisTimeout,
+                retryBackoffMin,
+                retryBackoffMax,
+                keyPrefix,
+                interval);
     }
 
     private static void requireText(String name, String value) {

@@ -67,7 +67,7 @@ final class Batch {
         return new Batch(new ArrayList<>(byKey.values()), offsets, count, skipped);
     }
 
-    private static CacheMutation decode(ConsumerRecord<String, byte[]> r, AvroSerde<CacheMutation> serde) {
+    static CacheMutation decode(ConsumerRecord<String, byte[]> r, AvroSerde<CacheMutation> serde) {
         if (r.value() == null) {
             throw new IllegalArgumentException("null value (not a mutation)");
         }

@@ -39,12 +39,15 @@ final class Health {
         failure = reason;
     }
 
-    void up() {
+    /** Marks it available; true if it was unavailable until now. */
+    boolean up() {
         if (failure != null) {
             Duration outage = Duration.ofNanos(System.nanoTime() - downSinceNanos);
             failure = null;
             log.info("{} available again after {}", name, format(outage));
+            return true;
         }
+        return false;
     }
 
     static String format(Duration d) {

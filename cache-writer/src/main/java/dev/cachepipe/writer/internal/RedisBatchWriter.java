@@ -220,6 +220,18 @@ final class RedisBatchWriter implements AutoCloseable {
     }
 
     /**
+     * The self-healing marker under {@code keyPrefix}, called over this writer's connection (same thread rules).
+     *
+     * @return null when Redis is not reachable
+     */
+    Marker marker(String keyPrefix) {
+        if (ensureConnected() != null) {
+            return null;
+        }
+        return new Marker(connection, keyPrefix, timeout);
+    }
+
+    /**
      * Checks that Redis answers a PING within the timeout.
      *
      * @return null when it does, else why not

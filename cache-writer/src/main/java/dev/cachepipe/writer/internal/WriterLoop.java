@@ -76,6 +76,8 @@ public final class WriterLoop implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
     private final RedisBatchWriter redis;
     private final WriterMetrics metrics;
+    private final RebuildMetrics rebuildMetrics; // null without self-healing
+    private final SelfHealing healing; // null without self-healing
     private final AvroSerde<CacheMutation> mutationSerde = AvroSerde.of(CacheMutation.class);
     private final AvroSerde<CacheInvalidation> invalidationSerde = AvroSerde.of(CacheInvalidation.class);
     private final Health redisHealth = new Health("Redis", log);
@@ -109,6 +111,13 @@ public final class WriterLoop implements AutoCloseable {
         }
         this.consumer = c;
         this.metrics = new WriterMetrics(registry, this::healthy);
+        if (config.selfHealing()) {
+            this.rebuildMetrics = new RebuildMetrics(registry);
+            this.healing = new SelfHealing(config, redisUri, rebuildMetrics, log);
+        } else {
+            this.rebuildMetrics = null;
+            this.healing = null;
+        }
     }
 
     static Map<String, Object> consumerConfig(WriterConfig config) {
@@ -138,8 +147,7 @@ public final class WriterLoop implements AutoCloseable {
     }
 
     /** Copies the keys this client knows, and the keys neither client knows (plug-in settings). */
-    private static void putOwn(
-            Map<String, Object> target, Map<String, String> props, Set<String> own, Set<String> other) {
+    static void putOwn(Map<String, Object> target, Map<String, String> props, Set<String> own, Set<String> other) {
         props.forEach((k, v) -> {
             if (own.contains(k) || !other.contains(k)) {
                 target.put(k, v);
@@ -171,10 +179,14 @@ public final class WriterLoop implements AutoCloseable {
             while (!closing) {
                 commitPending();
                 ConsumerRecords<String, byte[]> records = consumer.poll(POLL_TIMEOUT);
+                updateLag();
                 if (records.isEmpty()) {
                     probeRedisIfIdle();
                 } else {
                     process(records);
+                }
+                if (healing != null && redisHealth.available()) {
+                    healing.maybeCheck(redis);
                 }
             }
         } catch (WakeupException e) {
@@ -226,7 +238,7 @@ public final class WriterLoop implements AutoCloseable {
                     metrics.redisLatency(attempt.latencyNanos());
                 }
                 if (attempt.failed() == 0) {
-                    redisHealth.up();
+                    redisUp();
                     return true;
                 }
                 redisHealth.down(attempt.failure());
@@ -318,7 +330,8 @@ public final class WriterLoop implements AutoCloseable {
         }
     }
 
-    private CacheInvalidation invalidation(PendingWrite w) {
+    /** The invalidation announcing {@code w}, which Redis acknowledged at {@code w.ackAtMillis()}. */
+    static CacheInvalidation invalidation(PendingWrite w) {
         CacheMutation m = w.mutation;
         boolean inline = m.getInlineInvalidation() && m.getOp() == MutationOp.UPSERT && m.getPayload() != null;
         return CacheInvalidation.newBuilder()
@@ -415,10 +428,39 @@ public final class WriterLoop implements AutoCloseable {
         String failure = redis.ping();
         lastRedisContactNanos = System.nanoTime();
         if (failure == null) {
-            redisHealth.up();
+            redisUp();
         } else {
             redisHealth.down(failure);
         }
+    }
+
+    /** Redis answered; after an outage the marker is checked at once (it may have restarted without its data). */
+    private void redisUp() {
+        if (redisHealth.up() && healing != null) {
+            healing.checkSoon();
+        }
+    }
+
+    /** Records not yet read by this writer, summed over its partitions (from the last fetch, no remote call). */
+    private void updateLag() {
+        long lag = 0;
+        for (TopicPartition tp : consumer.assignment()) {
+            java.util.OptionalLong l = consumer.currentLag(tp);
+            if (l.isPresent()) {
+                lag += l.getAsLong();
+            }
+        }
+        metrics.lag(lag);
+    }
+
+    /** Whether a self-healing rebuild runs now. */
+    public boolean rebuilding() {
+        return healing != null && healing.rebuilding();
+    }
+
+    /** The progress of the current or last self-healing rebuild, or null. */
+    public dev.cachepipe.writer.CacheRebuild.Progress rebuildProgress() {
+        return rebuildMetrics == null ? null : rebuildMetrics.last();
     }
 
     private final class Rebalance implements ConsumerRebalanceListener {
@@ -523,6 +565,9 @@ public final class WriterLoop implements AutoCloseable {
         } finally {
             closeClients();
             metrics.close();
+            if (rebuildMetrics != null) {
+                rebuildMetrics.close();
+            }
         }
     }
 
@@ -555,6 +600,9 @@ public final class WriterLoop implements AutoCloseable {
     private void closeClients() {
         if (!clientsClosed.compareAndSet(false, true)) {
             return;
+        }
+        if (healing != null) {
+            healing.close();
         }
         try {
             producer.close(Duration.ofSeconds(5));

@@ -28,6 +28,7 @@ final class WriterMetrics implements AutoCloseable {
     private final Counter kafkaRetries;
     private final Counter coalesced;
     private final Counter skipped;
+    private volatile long lag;
 
     WriterMetrics(MeterRegistry registry, BooleanSupplier healthy) {
         this.registry = registry;
@@ -37,10 +38,11 @@ final class WriterMetrics implements AutoCloseable {
                 .register(registry));
         redisLatency = add(Timer.builder(PREFIX + "redis.latency")
                 .description("Time for one pipelined batch of script calls to be answered")
+                .publishPercentiles(0.5, 0.99)
                 .register(registry));
         freshness = add(Timer.builder(PREFIX + "freshness")
                 .description("From the domain event's occurredAt to Redis acknowledging the write")
-                .publishPercentiles(0.5, 0.99)
+                .publishPercentiles(0.5, 0.95, 0.99)
                 .register(registry));
         invalidationsPublished = add(Counter.builder(PREFIX + "invalidations.published")
                 .description("Invalidations acknowledged by Kafka")
@@ -52,6 +54,11 @@ final class WriterMetrics implements AutoCloseable {
                 .register(registry));
         skipped = add(Counter.builder(PREFIX + "skipped")
                 .description("Mutation records that did not decode or could not be applied")
+                .register(registry));
+        add(Gauge.builder(PREFIX + "lag", this, m -> m.lag)
+                .description("Mutation records not yet read by this writer, over its assigned partitions")
+                .baseUnit("records")
+                .strongReference(true)
                 .register(registry));
         add(Gauge.builder(PREFIX + "healthy", healthy, h -> h.getAsBoolean() ? 1 : 0)
                 .description("1 while Redis and Kafka are reachable, else 0")
@@ -102,6 +109,10 @@ final class WriterMetrics implements AutoCloseable {
 
     void published(int count) {
         invalidationsPublished.increment(count);
+    }
+
+    void lag(long records) {
+        lag = records;
     }
 
     void redisRetry() {

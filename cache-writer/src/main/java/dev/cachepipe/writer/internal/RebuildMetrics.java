@@ -1,0 +1,153 @@
+package dev.cachepipe.writer.internal;
+
+import dev.cachepipe.writer.CacheRebuild;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The rebuild's meters, all named {@code cachepipe.rebuild.*}: runs started and finished by outcome, whether one is
+ * active, its progress, records by outcome. Removed from the registry on {@link #close()}. Thread-safe.
+ */
+public final class RebuildMetrics implements AutoCloseable {
+    static final String PREFIX = "cachepipe.rebuild.";
+
+    private final MeterRegistry registry;
+    private final List<Meter> meters = new CopyOnWriteArrayList<>();
+    private final java.util.Map<String, Counter> finished = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Counter started;
+    private final Counter applied;
+    private final Counter stale;
+    private final Counter duplicate;
+    private final Counter expired;
+    private final Counter invalidations;
+    private final Timer duration;
+    private volatile boolean active;
+    private volatile double progress;
+    private volatile long remaining;
+    private volatile CacheRebuild.Progress last;
+
+    public RebuildMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        started = add(Counter.builder(PREFIX + "started")
+                .description("Rebuilds of Redis from the mutations topic that started")
+                .register(registry));
+        for (CacheRebuild.Outcome o : CacheRebuild.Outcome.values()) {
+            if (o != CacheRebuild.Outcome.BUSY) {
+                finished(o); // registered up front, so that every outcome is visible at 0
+            }
+        }
+        finished("failed");
+        applied = records("applied");
+        stale = records("stale");
+        duplicate = records("duplicate");
+        expired = add(Counter.builder(PREFIX + "expired")
+                .description("Replayed mutations whose TTL had run out (written with a 1 ms TTL)")
+                .register(registry));
+        invalidations = add(Counter.builder(PREFIX + "invalidations.published")
+                .description("Invalidations a rebuild published for writes that may not have been announced yet")
+                .register(registry));
+        duration = add(Timer.builder(PREFIX + "duration")
+                .description("Duration of completed rebuilds")
+                .register(registry));
+        add(Gauge.builder(PREFIX + "active", this, m -> m.active ? 1 : 0)
+                .description("1 while a rebuild runs in this process, else 0")
+                .strongReference(true)
+                .register(registry));
+        add(Gauge.builder(PREFIX + "progress", this, m -> m.progress)
+                .description("Fraction (0 to 1) of the current or last rebuild's records read")
+                .strongReference(true)
+                .register(registry));
+        add(Gauge.builder(PREFIX + "remaining", this, m -> m.remaining)
+                .description("Records the current rebuild has still to read")
+                .baseUnit("records")
+                .strongReference(true)
+                .register(registry));
+    }
+
+    private Counter records(String outcome) {
+        return add(Counter.builder(PREFIX + "records")
+                .description("Writes of rebuilds by outcome: applied, stale (Redis newer), duplicate (same version)")
+                .tag("outcome", outcome)
+                .register(registry));
+    }
+
+    private Counter finished(CacheRebuild.Outcome o) {
+        return finished(o.name().toLowerCase(Locale.ROOT));
+    }
+
+    private Counter finished(String outcome) {
+        return finished.computeIfAbsent(
+                outcome,
+                o -> add(Counter.builder(PREFIX + "finished")
+                        .description("Rebuilds that ended, by outcome: completed, lease_lost, cancelled, failed")
+                        .tag("outcome", o)
+                        .register(registry)));
+    }
+
+    private <M extends Meter> M add(M meter) {
+        meters.add(meter);
+        return meter;
+    }
+
+    void started(long total) {
+        started.increment();
+        active = true;
+        progress = total == 0 ? 1.0 : 0.0;
+        remaining = total;
+    }
+
+    void progress(
+            CacheRebuild.Progress p,
+            long appliedDelta,
+            long staleDelta,
+            long duplicateDelta,
+            long expiredDelta,
+            long invalidationsDelta) {
+        applied.increment(appliedDelta);
+        stale.increment(staleDelta);
+        duplicate.increment(duplicateDelta);
+        expired.increment(expiredDelta);
+        invalidations.increment(invalidationsDelta);
+        progress = p.fraction();
+        remaining = Math.max(0, p.total() - p.read());
+        last = p;
+    }
+
+    void finished(CacheRebuild.Outcome outcome, Duration elapsed) {
+        finished(outcome).increment();
+        if (outcome == CacheRebuild.Outcome.COMPLETED) {
+            duration.record(elapsed);
+            progress = 1.0;
+            remaining = 0;
+        }
+        active = false;
+    }
+
+    void failed() {
+        finished("failed").increment();
+        active = false;
+    }
+
+    /** Whether a rebuild runs now. */
+    public boolean active() {
+        return active;
+    }
+
+    /** The progress of the current or last rebuild, or null if none ran. */
+    public CacheRebuild.Progress last() {
+        return last;
+    }
+
+    @Override
+    public void close() {
+        meters.forEach(registry::remove);
+        meters.clear();
+    }
+}

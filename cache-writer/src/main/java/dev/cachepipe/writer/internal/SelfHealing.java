@@ -1,0 +1,150 @@
+package dev.cachepipe.writer.internal;
+
+import dev.cachepipe.writer.CacheRebuild;
+import dev.cachepipe.writer.WriterConfig;
+import io.lettuce.core.RedisURI;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+
+/**
+ * The writer's self-healing: checks the marker (at start-up, every {@code markerCheckInterval} and whenever Redis
+ * answers again after an outage) and, when it has no epoch, takes the rebuild lease and rebuilds Redis on a thread
+ * of its own while the writer's live writes go on. Checks run on the writer thread over its connection; see
+ * {@link CacheRebuild} for the protocol.
+ */
+final class SelfHealing implements AutoCloseable {
+    private final WriterConfig config;
+    private final RedisURI redisUri;
+    private final RebuildMetrics metrics;
+    private final Logger log;
+    private final String holder;
+    private final long intervalNanos;
+    private volatile long nextCheckNanos = System.nanoTime();
+    private boolean busyLogged; // writer thread only
+    private volatile boolean closing;
+    private volatile Thread rebuild;
+
+    SelfHealing(WriterConfig config, RedisURI redisUri, RebuildMetrics metrics, Logger log) {
+        this.config = config;
+        this.redisUri = redisUri;
+        this.metrics = metrics;
+        this.log = log;
+        this.holder = Rebuilder.holder("writer " + config.groupId());
+        this.intervalNanos = config.markerCheckInterval().toNanos();
+    }
+
+    /** The next {@link #maybeCheck} checks at once (start-up, Redis back after an outage). */
+    void checkSoon() {
+        nextCheckNanos = System.nanoTime();
+    }
+
+    boolean rebuilding() {
+        Thread t = rebuild;
+        return t != null && t.isAlive();
+    }
+
+    /** Checks the marker if due and no rebuild runs here; starts one if Redis has no complete data set. */
+    void maybeCheck(RedisBatchWriter redis) {
+        long now = System.nanoTime();
+        if (closing || now - nextCheckNanos < 0 || rebuilding()) {
+            return;
+        }
+        nextCheckNanos = now + intervalNanos;
+        Marker marker = redis.marker(config.keyPrefix());
+        if (marker == null) {
+            return; // Redis unreachable: the writer reports it; checked again once it answers
+        }
+        String token = Rebuilder.newToken();
+        long r;
+        try {
+            r = marker.begin(token, Rebuilder.LEASE, false, holder);
+        } catch (RuntimeException e) {
+            log.debug("Could not check the marker {}: {}", Marker.key(config.keyPrefix()), Redact.describe(e));
+            return;
+        }
+        if (r == Marker.BEGIN_NOT_NEEDED) {
+            busyLogged = false;
+        } else if (r == Marker.BEGIN_BUSY) {
+            if (!busyLogged) {
+                log.info("Redis has no complete data set and another instance is rebuilding it; waiting for it");
+                busyLogged = true;
+            }
+        } else {
+            busyLogged = false;
+            log.warn(
+                    "Redis has no cachepipe marker {} (it lost its data, or is new): rebuilding it from {} while live"
+                            + " writes go on",
+                    Marker.key(config.keyPrefix()),
+                    config.mutationsTopic());
+            start(token);
+        }
+    }
+
+    private void start(String token) {
+        Thread t = new Thread(() -> runRebuild(token), "cachepipe-rebuild");
+        t.setDaemon(true);
+        rebuild = t;
+        t.start();
+    }
+
+    private void runRebuild(String token) {
+        Rebuilder rebuilder = new Rebuilder(config, redisUri, null, metrics, holder);
+        long[] lastLog = {System.nanoTime()};
+        try {
+            CacheRebuild.Result result = rebuilder.run(
+                    Rebuilder.Mode.ACQUIRED,
+                    token,
+                    p -> {
+                        if (System.nanoTime() - lastLog[0] > TimeUnit.SECONDS.toNanos(10)) {
+                            lastLog[0] = System.nanoTime();
+                            log.info(
+                                    "Rebuild: {}% ({} of {} records, {} applied)",
+                                    String.format(Locale.ROOT, "%.0f", p.fraction() * 100),
+                                    p.read(),
+                                    p.total(),
+                                    p.applied());
+                        }
+                    },
+                    () -> closing);
+            CacheRebuild.Progress p = result.progress();
+            switch (result.outcome()) {
+                case COMPLETED ->
+                    log.info(
+                            "Rebuild completed in {}: {} records replayed ({}/s), {} applied, {} already current, {}"
+                                    + " expired, {} invalidations published; marker {} written",
+                            Health.format(p.elapsed()),
+                            p.read(),
+                            String.format(Locale.ROOT, "%.0f", p.ratePerSecond()),
+                            p.applied(),
+                            p.stale() + p.duplicate(),
+                            p.expired(),
+                            p.invalidations(),
+                            Marker.key(config.keyPrefix()));
+                case LEASE_LOST -> {
+                    log.warn("Rebuild abandoned: Redis lost its data again (or another instance took over); checking"
+                            + " again");
+                    checkSoon();
+                }
+                case CANCELLED -> log.info("Rebuild stopped: the writer is closing");
+                case BUSY -> log.info("Rebuild not started: another instance is rebuilding");
+            }
+        } catch (RuntimeException e) {
+            log.error("Rebuild failed (retried at the next marker check): {}", Redact.describe(e), e);
+        }
+    }
+
+    /** Stops a running rebuild (it gives its lease up) and waits for it. */
+    @Override
+    public void close() {
+        closing = true;
+        Thread t = rebuild;
+        if (t != null) {
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
