@@ -27,6 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -91,6 +92,9 @@ final class DemoCommand implements Callable<Integer> {
             description = "How long to wait for the pipeline to catch up at the end (default: ${DEFAULT-VALUE})")
     Duration catchUpTimeout;
 
+    @Mixin
+    OperatorEndpoints endpoints;
+
     @Spec
     CommandSpec spec;
 
@@ -135,12 +139,18 @@ final class DemoCommand implements Callable<Integer> {
                 + " events/s for " + Durations.format(duration) + ", seed " + seedValue);
         out.println("Starting " + (cfg.kafka().embedded() ? "an embedded Kafka broker" : "Kafka clients") + " and "
                 + (cfg.redis().embedded() ? "a local redis-server" : "the Redis client") + "...");
+        JmxConnector jmx = endpoints.openJmx();
+        if (jmx != null) {
+            resources.add(jmx);
+        }
         Infrastructure infra = Infrastructure.start(cfg);
         resources.add(infra);
-        MeterRegistry registry = Metrics.create();
-        resources.add(registry::close);
+        Metrics metrics = Metrics.start(endpoints.wantsPrometheus());
+        resources.add(metrics);
+        MeterRegistry registry = metrics.registry();
         Pipeline pipeline = Pipeline.start(cfg, infra, registry);
         resources.add(pipeline);
+        resources.add(endpoints.open(pipeline, metrics, null));
         awaitRunning(pipeline);
         if (stopping) {
             return 130;
@@ -329,6 +339,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private void validate() {
+        endpoints.validate(spec.commandLine());
         if (duration.isZero() || duration.isNegative()) {
             throw new picocli.CommandLine.ParameterException(
                     spec.commandLine(), "--duration must be positive but was " + duration);

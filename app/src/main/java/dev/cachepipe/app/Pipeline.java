@@ -2,6 +2,7 @@ package dev.cachepipe.app;
 
 import dev.cachepipe.app.config.CachepipeConfig;
 import dev.cachepipe.topology.CachepipeTopology;
+import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.CacheWriter;
 import dev.cachepipe.writer.WriterConfig;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -48,13 +49,14 @@ public final class Pipeline implements AutoCloseable {
 
         Properties props = new Properties();
         props.putAll(config.kafka().properties());
-        props.putAll(CachepipeTopology.streamsProperties(config.topologyConfig()));
+        // with the registry: the dead-letter handlers count into it (see CachepipeTopology.streamsProperties)
+        props.putAll(CachepipeTopology.streamsProperties(config.topologyConfig(), registry));
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.kafka().applicationId());
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers());
         props.put(StreamsConfig.STATE_DIR_CONFIG, infra.streamsStateDir().toString());
         props.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
         props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "5");
-        KafkaStreams streams = new KafkaStreams(CachepipeTopology.build(config.topologyConfig()), props);
+        KafkaStreams streams = new KafkaStreams(CachepipeTopology.build(config.topologyConfig(), registry), props);
         streams.setUncaughtExceptionHandler(e -> {
             log.error("Stream thread failed; replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -70,6 +72,11 @@ public final class Pipeline implements AutoCloseable {
                 config.redis().timeout(),
                 config.writer().retryBackoffMin(),
                 config.writer().retryBackoffMax());
+        if (config.writer().selfHealing()) {
+            writerConfig = writerConfig
+                    .withKeyPrefix(config.redis().keyPrefix())
+                    .withMarkerCheckInterval(config.writer().markerCheckInterval());
+        }
         CacheWriter writer = new CacheWriter(writerConfig, infra.redisUri(), registry);
         Pipeline pipeline = new Pipeline(streams, writer);
         streams.start();
@@ -93,6 +100,16 @@ public final class Pipeline implements AutoCloseable {
             return "Kafka Streams is " + streams.state();
         }
         return writer.healthy() ? "ok" : writer.healthReason();
+    }
+
+    /** Whether the writer is rebuilding Redis from the mutations topic (self-healing). */
+    public boolean rebuilding() {
+        return writer.rebuilding();
+    }
+
+    /** The progress of the current or last self-healing rebuild. */
+    public Optional<CacheRebuild.Progress> rebuildProgress() {
+        return writer.rebuildProgress();
     }
 
     /** The Kafka Streams instance (for its state and metrics). */

@@ -1,20 +1,26 @@
 package dev.cachepipe.app;
 
 import dev.cachepipe.app.config.CachepipeConfig;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code cachepipe run}: the topology and the cache writer in one process until SIGTERM. */
 @Command(
         name = "run",
         mixinStandardHelpOptions = true,
-        description = "Run the topology and the cache writer until stopped (SIGTERM or Ctrl-C stop it cleanly).")
+        description = {
+            "Run the topology and the cache writer until stopped (SIGTERM or Ctrl-C stop it cleanly).",
+            "Metrics are MBeans in the JMX domain 'cachepipe' (see the README); --jmx-port opens them to JConsole,"
+                    + " VisualVM and 'cachepipe stats', --http-port serves /health and /metrics."
+        })
 final class RunCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
@@ -24,31 +30,64 @@ final class RunCommand implements Callable<Integer> {
             description = "YAML configuration (default: the bundled config/cachepipe.yaml)")
     Path config;
 
+    @Mixin
+    OperatorEndpoints endpoints;
+
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws InterruptedException {
+        endpoints.validate(spec.commandLine());
         CachepipeConfig cfg = config == null ? CachepipeConfig.defaults() : CachepipeConfig.load(config);
         CountDownLatch stopped = new CountDownLatch(1);
-        MeterRegistry registry = Metrics.create();
-        Infrastructure infra = Infrastructure.start(cfg);
+        JmxConnector jmx = endpoints.openJmx();
+        Metrics metrics = Metrics.start(endpoints.wantsPrometheus());
+        Infrastructure infra;
         Pipeline pipeline;
+        OperatorEndpoints.Opened opened;
         try {
-            pipeline = Pipeline.start(cfg, infra, registry);
+            infra = Infrastructure.start(cfg);
+            try {
+                pipeline = Pipeline.start(cfg, infra, metrics.registry());
+            } catch (RuntimeException e) {
+                infra.close();
+                throw e;
+            }
+            try {
+                opened = endpoints.open(pipeline, metrics, jmx);
+            } catch (RuntimeException e) {
+                pipeline.close();
+                infra.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
-            infra.close();
+            metrics.close();
+            if (jmx != null) {
+                jmx.close();
+            }
             throw e;
         }
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
                             try {
+                                opened.close();
                                 pipeline.close();
                                 infra.close();
-                                registry.close();
+                                metrics.close();
                             } finally {
                                 stopped.countDown();
                             }
                         },
                         "cachepipe-shutdown"));
+        if (cfg.kafka().embedded() || cfg.redis().embedded()) {
+            log.info(
+                    "Tools against this process: KAFKA_BOOTSTRAP_SERVERS={} REDIS_URI={} cachepipe inspect|rebuild|publish"
+                            + " ...",
+                    infra.bootstrapServers(),
+                    infra.redisDescription());
+        }
         log.info("Press Ctrl-C (or send SIGTERM) to stop");
         stopped.await();
         return 0;

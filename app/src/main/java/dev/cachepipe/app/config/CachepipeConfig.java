@@ -71,8 +71,19 @@ public record CachepipeConfig(
     public record Topics(
             String mutations, String invalidations, String deadLetter, int partitions, short replicationFactor) {}
 
-    /** Cache writer tuning. */
-    public record Writer(int maxBatchSize, Duration retryBackoffMin, Duration retryBackoffMax) {}
+    /**
+     * Cache writer tuning and self-healing.
+     *
+     * @param selfHealing whether the writer rebuilds Redis from the mutations topic by itself when Redis has lost
+     *     its data (it checks the marker {@code <keyPrefix>:@cachepipe})
+     * @param markerCheckInterval how often it checks the marker (also at start-up and after every Redis outage)
+     */
+    public record Writer(
+            int maxBatchSize,
+            Duration retryBackoffMin,
+            Duration retryBackoffMax,
+            boolean selfHealing,
+            Duration markerCheckInterval) {}
 
     /** The configuration bundled in the jar ({@code config/cachepipe.yaml}), with the process environment. */
     public static CachepipeConfig defaults() {
@@ -154,11 +165,13 @@ public record CachepipeConfig(
         }
 
         Section w = top.section("writer");
-        w.allowOnly("maxBatchSize", "retryBackoffMin", "retryBackoffMax");
+        w.allowOnly("maxBatchSize", "retryBackoffMin", "retryBackoffMax", "selfHealing", "markerCheckInterval");
         Writer writer = new Writer(
                 w.integer("maxBatchSize", 1000, 1, 100_000),
                 w.duration("retryBackoffMin", "100ms"),
-                w.duration("retryBackoffMax", "5s"));
+                w.duration("retryBackoffMax", "5s"),
+                w.bool("selfHealing", true),
+                w.duration("markerCheckInterval", "5s"));
         if (writer.retryBackoffMax().compareTo(writer.retryBackoffMin()) < 0) {
             throw new ConfigException(
                     w.key("retryBackoffMax"),

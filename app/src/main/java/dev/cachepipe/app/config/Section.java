@@ -111,6 +111,17 @@ final class Section {
         }
     }
 
+    boolean bool(String name, boolean defaultValue) {
+        String v = string(name, Boolean.toString(defaultValue)).trim();
+        if (v.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (v.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new ConfigException(key(name), v, "must be true or false");
+    }
+
     Duration duration(String name, String defaultValue) {
         String v = string(name, defaultValue);
         Duration d = Durations.parse(v);
