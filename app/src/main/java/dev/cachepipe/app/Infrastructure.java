@@ -51,6 +51,26 @@ public final class Infrastructure implements AutoCloseable {
         }
     }
 
+    /**
+     * The configured Kafka and Redis, for a tool that works on a running deployment ({@code inspect}, {@code
+     * rebuild}, {@code publish}): starts nothing, and refuses {@code embedded}, which would start new, empty servers.
+     *
+     * @throws IllegalStateException naming what to set, if a needed one is {@code embedded}
+     */
+    public static Infrastructure external(CachepipeConfig config, String command, boolean kafka, boolean redis) {
+        if (kafka && config.kafka().embedded()) {
+            throw new IllegalStateException(command + " needs a running Kafka, but kafka.bootstrapServers is 'embedded'"
+                    + " (which would start a new, empty broker): set KAFKA_BOOTSTRAP_SERVERS=host:port (the bundled"
+                    + " config reads it) or pass --config FILE");
+        }
+        if (redis && config.redis().embedded()) {
+            throw new IllegalStateException(command + " needs a running Redis, but redis.uri is 'embedded' (which would"
+                    + " start a new, empty redis-server): set REDIS_URI=redis://host:port (the bundled config reads it)"
+                    + " or pass --config FILE");
+        }
+        return new Infrastructure(config, null, null);
+    }
+
     /** {@code host:port,...} of the Kafka cluster. */
     public String bootstrapServers() {
         return embeddedKafka != null

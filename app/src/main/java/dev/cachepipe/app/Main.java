@@ -10,7 +10,15 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Keeps Redis caches and in-process caches in step with domain events on Kafka.",
-        subcommands = {RunCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            RunCommand.class,
+            DemoCommand.class,
+            InspectCommand.class,
+            RebuildCommand.class,
+            PublishCommand.class,
+            StatsCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -21,7 +29,21 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit code (2 for usage and configuration errors). */
     public static int execute(String... args) {
+        return execute(null, null, args);
+    }
+
+    /**
+     * Runs the CLI with its output going to {@code out} and {@code err} (null: standard output and error), and returns
+     * its exit code (2 for usage and configuration errors).
+     */
+    public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new Main());
+        if (out != null) {
+            cli.setOut(out);
+        }
+        if (err != null) {
+            cli.setErr(err);
+        }
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof ConfigException) {
                 cmd.getErr().println("cachepipe: invalid configuration: " + e.getMessage());

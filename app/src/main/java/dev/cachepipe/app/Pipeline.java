@@ -62,20 +62,9 @@ public final class Pipeline implements AutoCloseable {
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
 
-        WriterConfig writerConfig = new WriterConfig(
-                infra.bootstrapServers(),
-                config.kafka().properties(),
-                config.kafka().applicationId() + "-writer",
-                config.topics().mutations(),
-                config.topics().invalidations(),
-                config.writer().maxBatchSize(),
-                config.redis().timeout(),
-                config.writer().retryBackoffMin(),
-                config.writer().retryBackoffMax());
-        if (config.writer().selfHealing()) {
-            writerConfig = writerConfig
-                    .withKeyPrefix(config.redis().keyPrefix())
-                    .withMarkerCheckInterval(config.writer().markerCheckInterval());
+        WriterConfig writerConfig = writerConfig(config, infra.bootstrapServers());
+        if (!config.writer().selfHealing()) {
+            writerConfig = writerConfig.withKeyPrefix(null);
         }
         CacheWriter writer = new CacheWriter(writerConfig, infra.redisUri(), registry);
         Pipeline pipeline = new Pipeline(streams, writer);
@@ -87,6 +76,25 @@ public final class Pipeline implements AutoCloseable {
                 infra.redisDescription(),
                 config.entities().keySet());
         return pipeline;
+    }
+
+    /**
+     * The cache writer's configuration: group {@code <applicationId>-writer}, the key prefix (self-healing on) and
+     * the marker check interval.
+     */
+    public static WriterConfig writerConfig(CachepipeConfig config, String bootstrapServers) {
+        return new WriterConfig(
+                        bootstrapServers,
+                        config.kafka().properties(),
+                        config.kafka().applicationId() + "-writer",
+                        config.topics().mutations(),
+                        config.topics().invalidations(),
+                        config.writer().maxBatchSize(),
+                        config.redis().timeout(),
+                        config.writer().retryBackoffMin(),
+                        config.writer().retryBackoffMax())
+                .withKeyPrefix(config.redis().keyPrefix())
+                .withMarkerCheckInterval(config.writer().markerCheckInterval());
     }
 
     /** Whether the writer currently reaches Redis and Kafka. */

@@ -58,7 +58,7 @@ public final class CacheRebuild {
      * @param applied writes that changed Redis
      * @param stale writes refused because Redis holds a newer version
      * @param duplicate writes refused because Redis holds the same version
-     * @param expired mutations whose TTL had run out (written with a 1 ms TTL, see above)
+     * @param expired applied writes whose TTL had run out already (written with a 1 ms TTL, see above)
      * @param filtered records of other entity types ({@code entityType} given), or that did not decode
      * @param invalidations invalidations published for writes that may not have been announced yet
      * @param elapsed time since the rebuild started

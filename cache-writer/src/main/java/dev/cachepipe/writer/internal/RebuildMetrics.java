@@ -48,7 +48,7 @@ public final class RebuildMetrics implements AutoCloseable {
         stale = records("stale");
         duplicate = records("duplicate");
         expired = add(Counter.builder(PREFIX + "expired")
-                .description("Replayed mutations whose TTL had run out (written with a 1 ms TTL)")
+                .description("Rebuild writes applied although their TTL had run out (written with a 1 ms TTL)")
                 .register(registry));
         invalidations = add(Counter.builder(PREFIX + "invalidations.published")
                 .description("Invalidations a rebuild published for writes that may not have been announced yet")

@@ -488,12 +488,12 @@ public final class Rebuilder {
             List<CacheInvalidation> announce = new ArrayList<>();
             for (Slot s : slots) {
                 PendingWrite w = s.write();
-                if (w.mutation.getTtlMillis() == EXPIRED_TTL_MILLIS) {
-                    ex++;
-                }
                 switch (w.outcome()) {
                     case "applied" -> {
                         a++;
+                        if (w.mutation.getTtlMillis() == EXPIRED_TTL_MILLIS) {
+                            ex++;
+                        }
                         if (s.offset() >= announceFrom.get(s.partition())) {
                             announce.add(WriterLoop.invalidation(w));
                         }
