@@ -118,6 +118,41 @@ final class TestPipeline implements AutoCloseable {
         return pipeline;
     }
 
+    /** Stops the pipeline running in this JVM (the topics and Redis stay). */
+    void stopPipeline() {
+        if (pipeline != null) {
+            pipeline.close();
+            pipeline = null;
+        }
+    }
+
+    /** The configuration written to target/tmp/ID.yaml, for the CLI's --config. */
+    Path configFile() {
+        Path file = Path.of(System.getProperty("java.io.tmpdir"), id + ".yaml");
+        try {
+            java.nio.file.Files.writeString(file, yaml);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return file;
+    }
+
+    /** Runs the CLI in this JVM with {@code args}, capturing what it prints. */
+    static CliRun cli(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = Main.execute(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true), args);
+        return new CliRun(code, out.toString(), err.toString());
+    }
+
+    /** What one CLI run printed and returned. */
+    record CliRun(int exitCode, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + exitCode + "\n--- out:\n" + out + "--- err:\n" + err;
+        }
+    }
+
     List<EntityPolicy> policies() {
         return List.copyOf(config.entities().values());
     }
