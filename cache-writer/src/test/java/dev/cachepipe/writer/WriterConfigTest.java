@@ -20,6 +20,30 @@ class WriterConfigTest {
     }
 
     @Test
+    void shouldLeaveSelfHealingOffUntilAKeyPrefixIsGiven() {
+        assertThat(base.keyPrefix()).isNull();
+        assertThat(base.selfHealing()).isFalse();
+        assertThat(base.markerCheckInterval()).isEqualTo(WriterConfig.DEFAULT_MARKER_CHECK_INTERVAL);
+        WriterConfig healing = base.withKeyPrefix("cache").withMarkerCheckInterval(Duration.ofSeconds(2));
+        assertThat(healing.selfHealing()).isTrue();
+        assertThat(healing.withMaxBatchSize(7).keyPrefix())
+                .as("kept by the other copies")
+                .isEqualTo("cache");
+        assertThat(healing.withGroupId("g").markerCheckInterval()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(healing.withKeyPrefix(null).selfHealing()).isFalse();
+    }
+
+    @Test
+    void shouldNameKeyAndValueWhenKeyPrefixOrMarkerIntervalIsInvalid() {
+        assertThatThrownBy(() -> base.withKeyPrefix("has space"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("keyPrefix must be null (self-healing off) or")
+                .hasMessageContaining("but was 'has space'");
+        assertThatThrownBy(() -> base.withMarkerCheckInterval(Duration.ZERO))
+                .hasMessageContaining("markerCheckInterval must be a positive duration but was PT0S");
+    }
+
+    @Test
     void shouldNameKeyAndValueWhenBatchSizeIsInvalid() {
         assertThatThrownBy(() -> base.withMaxBatchSize(0))
                 .isInstanceOf(IllegalArgumentException.class)
