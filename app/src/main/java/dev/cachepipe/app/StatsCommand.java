@@ -194,9 +194,9 @@ final class StatsCommand implements Callable<Integer> {
                 String.format(
                         Locale.ROOT,
                         "applied %s, stale-skipped %s, duplicate %s (coalesced in batches %s, undecodable %s)",
-                        count(s.value("writer.writes", "Count", "outcome", "applied")),
-                        count(s.value("writer.writes", "Count", "outcome", "stale")),
-                        count(s.value("writer.writes", "Count", "outcome", "duplicate")),
+                        count(zero(s.value("writer.writes", "Count", "outcome", "applied"))),
+                        count(zero(s.value("writer.writes", "Count", "outcome", "stale"))),
+                        count(zero(s.value("writer.writes", "Count", "outcome", "duplicate"))),
                         count(s.value("writer.coalesced", "Count")),
                         count(s.value("writer.skipped", "Count")))));
         out.println(row(
