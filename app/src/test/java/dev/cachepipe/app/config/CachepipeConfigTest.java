@@ -42,6 +42,21 @@ class CachepipeConfigTest {
     }
 
     @Test
+    void shouldHealRedisByDefaultAndLetTheIntervalBeSet() {
+        CachepipeConfig defaults = CachepipeConfig.parse(MINIMAL, Map.of());
+        assertThat(defaults.writer().selfHealing()).isTrue();
+        assertThat(defaults.writer().markerCheckInterval()).isEqualTo(Duration.ofSeconds(5));
+        CachepipeConfig set = CachepipeConfig.parse(
+                "writer:\n  selfHealing: false\n  markerCheckInterval: 30s\n" + MINIMAL, Map.of());
+        assertThat(set.writer().selfHealing()).isFalse();
+        assertThat(set.writer().markerCheckInterval()).isEqualTo(Duration.ofSeconds(30));
+        assertThatThrownBy(() -> CachepipeConfig.parse("writer:\n  selfHealing: sometimes\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("writer.selfHealing")
+                .hasMessageContaining("'sometimes'")
+                .hasMessageContaining("true or false");
+    }
+
+    @Test
     void shouldSubstituteEnvironmentWhenVariablesAreSet() {
         String yaml = """
                 kafka:
