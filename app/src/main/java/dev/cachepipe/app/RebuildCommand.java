@@ -116,9 +116,8 @@ final class RebuildCommand implements Callable<Integer> {
             case COMPLETED -> {
                 out.printf(
                         Locale.ROOT,
-                        "Rebuilt %,d records in %s (%,.0f records/s): %,d applied (%,d of them already expired, written"
-                                + " with a 1 ms TTL so that they still supersede older versions), %,d already current"
-                                + " in Redis%s, %,d invalidations published%s%n",
+                        "Rebuilt %,d records in %s (%,.0f records/s): %,d applied (%,d expired already: written with a 1"
+                                + " ms TTL), %,d already current%s, %,d invalidations published%s%n",
                         p.read(),
                         HumanDurations.human(p.elapsed()),
                         p.ratePerSecond(),

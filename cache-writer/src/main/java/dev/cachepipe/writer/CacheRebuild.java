@@ -61,7 +61,7 @@ public final class CacheRebuild {
      * @param expired applied writes whose TTL had run out already (written with a 1 ms TTL, see above)
      * @param filtered records of other entity types ({@code entityType} given), or that did not decode
      * @param invalidations invalidations published for writes that may not have been announced yet
-     * @param elapsed time since the rebuild started
+     * @param elapsed time since the replay started (once the Kafka clients were connected and the offsets known)
      */
     public record Progress(
             long total,

@@ -248,7 +248,7 @@ public final class Rebuilder {
 
     /** The Kafka side of one rebuild, and its counts. */
     private final class Replay implements AutoCloseable {
-        private final long t0;
+        private long t0; // from the end of prepare(): the rate is the replay's, not the clients' start-up
         private final KafkaConsumer<String, byte[]> consumer;
         private final Admin admin;
         private final RedisBatchWriter redis;
@@ -356,6 +356,7 @@ public final class Rebuilder {
             for (TopicPartition tp : remaining) {
                 consumer.seek(tp, begin.get(tp));
             }
+            t0 = System.nanoTime();
         }
 
         Outcome run(Marker marker, String token, Consumer<Progress> listener, BooleanSupplier cancelled) {
