@@ -237,8 +237,7 @@ final class EventLines {
         if (!v.isObject()) {
             throw new BadLine("'attributes' must be an object of strings but was " + describe(v));
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : v.properties()) {
             if (!e.getValue().isTextual()) {
                 throw new BadLine("'attributes." + e.getKey() + "' must be a string but was " + describe(e.getValue()));
             }

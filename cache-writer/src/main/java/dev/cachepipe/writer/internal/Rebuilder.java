@@ -27,6 +27,7 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -277,7 +278,7 @@ public final class Rebuilder {
                 this.admin = Admin.create(adminConfig());
             } catch (RuntimeException e) {
                 if (c != null) {
-                    c.close(Duration.ZERO);
+                    c.close(CloseOptions.timeout(Duration.ZERO));
                 }
                 throw e;
             }
@@ -603,7 +604,7 @@ public final class Rebuilder {
         @Override
         public void close() {
             try {
-                consumer.close(Duration.ofSeconds(5));
+                consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
             } catch (RuntimeException e) {
                 log.debug("Closing the rebuild consumer failed: {}", e.toString());
             }
