@@ -78,7 +78,7 @@ public final class LoadRun implements Callable<Integer> {
         try (Infrastructure infra = Infrastructure.start(config)) {
             Pipeline.createTopics(config, infra);
             Oracle oracle =
-                    new Oracle(config.redis().keyPrefix(), config.entities().values());
+                    new Oracle(config.redis().keyPrefix(), config.entities().values(), false);
             EventGenerator.Settings settings =
                     EventGenerator.Settings.of(List.copyOf(config.entities().values()), entities, 42L);
             long t0 = System.nanoTime();
