@@ -34,8 +34,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code cachepipe demo}: starts an embedded Kafka broker and a local redis-server (the bundled configuration), the
- * pipeline, and a generator that publishes events with duplicates, out-of-order versions, deletes and some poison;
- * shows live progress, then waits for the pipeline to catch up and checks every entity in Redis against what was
+ * pipeline, and a generator that publishes events with duplicates, out-of-order versions, deletes and some poison,
+ * while two cache clients read the entities ({@link DemoReaders}); shows live progress, then waits for the pipeline to catch up and checks every entity in Redis against what was
  * published. Exit code 0 when Redis is consistent, 1 otherwise.
  */
 @Command(
@@ -43,8 +43,8 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {
             "Run the whole pipeline against an embedded Kafka broker and a local redis-server, publish generated"
-                    + " events (duplicates, out-of-order versions, deletes, a little poison) and check that Redis"
-                    + " ends up consistent with them.",
+                    + " events (duplicates, out-of-order versions, deletes, a little poison) while two cache clients"
+                    + " read them, and check that Redis ends up consistent with them.",
             "Exit code 0 when every entity is consistent, 1 otherwise."
         })
 final class DemoCommand implements Callable<Integer> {
@@ -91,6 +91,14 @@ final class DemoCommand implements Callable<Integer> {
             paramLabel = "DURATION",
             description = "How long to wait for the pipeline to catch up at the end (default: ${DEFAULT-VALUE})")
     Duration catchUpTimeout;
+
+    @Option(
+            names = "--client-reads",
+            defaultValue = "2000",
+            paramLabel = "N",
+            description = "Reads per second through two cache clients while events flow, 0 for none (default:"
+                    + " ${DEFAULT-VALUE})")
+    int clientReads;
 
     @Mixin
     OperatorEndpoints endpoints;
@@ -179,9 +187,19 @@ final class DemoCommand implements Callable<Integer> {
         ConsistencyCheck check = new ConsistencyCheck(infra.redisUri(), oracle);
         resources.add(check);
         WriterStats stats = new WriterStats(registry);
+        DemoReaders readers = DemoReaders.start(
+                cfg,
+                infra,
+                registry,
+                types.stream().map(EntityPolicy::entityType).toList(),
+                idPrefix,
+                entities,
+                clientReads);
+        resources.add(readers);
+        out.println(readers.describe());
 
         long publishStart = System.nanoTime();
-        publishWithProgress(generator, stats, deadLetters);
+        publishWithProgress(generator, stats, deadLetters, readers);
         if (stopping) {
             return 130;
         }
@@ -206,8 +224,10 @@ final class DemoCommand implements Callable<Integer> {
         if (stopping) {
             return 130;
         }
+        readers.stop();
         awaitDeadLetters(deadLetters, oracle.poison().size());
         printSummary(generator, stats, deadLetters, oracle, t0);
+        readers.summary().forEach(out::println);
         out.println(result.summary());
         if (!result.isConsistent()) {
             out.println("First inconsistent entities:");
@@ -221,7 +241,8 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void publishWithProgress(EventGenerator generator, WriterStats stats, DeadLetterCounter deadLetters)
+    private void publishWithProgress(
+            EventGenerator generator, WriterStats stats, DeadLetterCounter deadLetters, DemoReaders readers)
             throws InterruptedException {
         long planned = (long) rate * Math.max(1, duration.toSeconds());
         Thread publisher = new Thread(() -> generator.publishFor(duration, rate), "cachepipe-demo-generator");
@@ -235,8 +256,8 @@ final class DemoCommand implements Callable<Integer> {
             builder.setConsumer(new ConsoleProgressBarConsumer(out)).setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK);
         } else {
             // not a terminal: one plain line per update
-            builder.setConsumer(new DelegatingProgressBarConsumer(out::println, 160))
-                    .setStyle(ProgressBarStyle.ASCII);
+            builder.setConsumer(new DelegatingProgressBarConsumer(out::println, 200))
+                    .setStyle(ProgressBarStyle.ASCII); // 200: room for the readers' hit rates and lag
         }
         publisher.start();
         try (ProgressBar bar = builder.build()) {
@@ -251,7 +272,7 @@ final class DemoCommand implements Callable<Integer> {
                 lastNanos = now;
                 bar.maxHint(Math.max(planned, sent));
                 bar.stepTo(sent);
-                bar.setExtraMessage(progressMessage(perSecond, stats, deadLetters));
+                bar.setExtraMessage(progressMessage(perSecond, stats, deadLetters) + readers.progress());
             }
             bar.stepTo(generator.sent());
             bar.maxHint(generator.sent());
@@ -351,6 +372,10 @@ final class DemoCommand implements Callable<Integer> {
         if (entities < 1 || entities > 10_000_000) {
             throw new picocli.CommandLine.ParameterException(
                     spec.commandLine(), "--entities must be between 1 and 10000000 but was " + entities);
+        }
+        if (clientReads < 0 || clientReads > 100_000) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "--client-reads must be between 0 and 100000 but was " + clientReads);
         }
         if (!(poisonRatio >= 0 && poisonRatio < 1)) {
             throw new picocli.CommandLine.ParameterException(

@@ -101,7 +101,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         KafkaRaftServer s = new KafkaRaftServer(new KafkaConfig(props), Time.SYSTEM);
         s.startup();
         server = s;
-        awaitReady(Duration.ofSeconds(60));
+        try {
+            awaitReady(Duration.ofSeconds(60));
+        } catch (RuntimeException e) {
+            stop();
+            throw e;
+        }
         log.info(
                 "Embedded Kafka broker ready at {} in {} ms",
                 bootstrapServers(),

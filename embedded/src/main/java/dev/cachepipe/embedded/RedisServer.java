@@ -195,7 +195,13 @@ public final class RedisServer implements AutoCloseable {
                             + " install redis-server) or set CACHEPIPE_REDIS_SERVER to its path",
                     e);
         }
-        awaitListening(Duration.ofSeconds(20));
+        try {
+            awaitListening(Duration.ofSeconds(20));
+        } catch (RuntimeException e) {
+            process.destroyForcibly();
+            awaitExit();
+            throw e;
+        }
         log.debug("redis-server pid {} listening on port {}", process.pid(), port);
     }
 
@@ -268,6 +274,7 @@ public final class RedisServer implements AutoCloseable {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for redis-server", e);
         }
     }
 }

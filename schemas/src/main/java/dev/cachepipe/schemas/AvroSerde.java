@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
+import org.apache.avro.SystemLimitException;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificData;
@@ -27,6 +28,17 @@ import org.apache.kafka.common.serialization.Serializer;
  * Kafka's deserialization handlers can dead-letter the record.
  */
 public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Serializer<T>, Deserializer<T> {
+    /** Largest string or bytes value decoded unless {@code org.apache.avro.limits.*} say otherwise: 64 MiB. */
+    public static final int MAX_VALUE_BYTES = 64 * 1024 * 1024;
+
+    static {
+        // A few hostile bytes can announce a 2 GB string; Avro would allocate it and die with OutOfMemoryError, an
+        // Error that no exception handler sees. Bound what one record may allocate, unless the operator chose limits.
+        limitUnlessSet(SystemLimitException.MAX_BYTES_LENGTH_PROPERTY, MAX_VALUE_BYTES);
+        limitUnlessSet(SystemLimitException.MAX_STRING_LENGTH_PROPERTY, MAX_VALUE_BYTES);
+        limitUnlessSet(SystemLimitException.MAX_COLLECTION_LENGTH_PROPERTY, 1_000_000);
+    }
+
     private final Class<T> type;
     private final Schema schema;
     private final List<Schema> writerSchemas;
@@ -116,6 +128,12 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
     @Override
     public void close() {
         // stateless
+    }
+
+    private static void limitUnlessSet(String property, int limit) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, Integer.toString(limit));
+        }
     }
 
     private static String describe(Exception e) {

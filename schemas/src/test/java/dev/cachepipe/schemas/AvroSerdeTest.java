@@ -77,6 +77,25 @@ class AvroSerdeTest {
         assertThatThrownBy(() -> serde.decode(truncated)).isInstanceOf(SerializationException.class);
     }
 
+    @Test
+    void shouldRejectHugeLengthPrefixWithoutAllocatingIt() {
+        // 32 bytes announcing a 1.5 GB eventId: without limits this is an OutOfMemoryError that kills the thread.
+        byte[] fingerprint = {(byte) 0xC3, (byte) 0x01};
+        long fp = org.apache.avro.SchemaNormalization.parsingFingerprint64(DomainEvent.getClassSchema());
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(32).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        buf.put(fingerprint).putLong(fp);
+        long zigzag = 1_500_000_000L << 1;
+        while ((zigzag & ~0x7FL) != 0) {
+            buf.put((byte) ((zigzag & 0x7F) | 0x80));
+            zigzag >>>= 7;
+        }
+        buf.put((byte) zigzag);
+        byte[] hostile = java.util.Arrays.copyOf(buf.array(), buf.position());
+        assertThatThrownBy(() -> serde.decode(hostile))
+                .isInstanceOf(SerializationException.class)
+                .hasMessageContaining("exceeds maximum allowed");
+    }
+
     private static DomainEvent event() {
         return DomainEvent.newBuilder()
                 .setEventId("e-1")

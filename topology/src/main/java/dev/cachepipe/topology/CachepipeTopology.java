@@ -5,6 +5,7 @@ import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.topology.internal.DeadLetterDeserializationHandler;
 import dev.cachepipe.topology.internal.DeadLetterProcessingHandler;
+import dev.cachepipe.topology.internal.DeadLetterProductionHandler;
 import dev.cachepipe.topology.internal.EventMetrics;
 import dev.cachepipe.topology.internal.MutationProcessor;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,6 +22,7 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.processor.UsePartitionTimeOnInvalidTimestamp;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -120,6 +122,11 @@ public final class CachepipeTopology {
                 StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 DeadLetterDeserializationHandler.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class.getName());
+        props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProductionHandler.class.getName());
+        // A record with a negative timestamp must not fail the task on every retry: use the partition's time.
+        props.put(
+                StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
+                UsePartitionTimeOnInvalidTimestamp.class.getName());
         return props;
     }
 

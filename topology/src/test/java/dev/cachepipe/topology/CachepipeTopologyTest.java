@@ -64,6 +64,22 @@ class CachepipeTopologyTest {
     }
 
     @Test
+    void shouldNotCopySourceHeadersOntoMutations() {
+        try (TopologyFixture f = new TopologyFixture()) {
+            org.apache.kafka.common.header.internals.RecordHeaders headers =
+                    new org.apache.kafka.common.header.internals.RecordHeaders();
+            headers.add("traceparent", "00-abc".getBytes(StandardCharsets.UTF_8));
+            f.input(USERS)
+                    .pipeInput(new TestRecord<>(
+                            "42".getBytes(StandardCharsets.UTF_8),
+                            TopologyFixture.EVENTS.encode(upsert("user", "42", 1, "{}")),
+                            headers));
+
+            assertThat(f.mutations.readRecord().headers().toArray()).isEmpty();
+        }
+    }
+
+    @Test
     void shouldNotInlineInvalidationWhenPayloadIsLargerThanInlineLimit() {
         try (TopologyFixture f = new TopologyFixture()) {
             f.pipe(USERS, upsert("user", "a", 1, "x".repeat(16)));
@@ -222,6 +238,18 @@ class CachepipeTopologyTest {
         byte[] unknownFingerprint = EVENTS.encode(upsert("user", "x", 1, "{}"));
         unknownFingerprint[2] ^= 0x55; // corrupt the schema fingerprint
         return Stream.of(
+                new Poison(
+                        "record key that is not the entityId",
+                        USERS,
+                        "someone-else".getBytes(StandardCharsets.UTF_8),
+                        EVENTS.encode(upsert("user", "x", 1, "{}")),
+                        "key-mismatch"),
+                new Poison(
+                        "record without a key",
+                        USERS,
+                        null,
+                        EVENTS.encode(upsert("user", "x", 1, "{}")),
+                        "key-mismatch"),
                 poison(
                         "bytes that are not Avro",
                         USERS,
@@ -286,7 +314,9 @@ class CachepipeTopologyTest {
     }
 
     private static Poison poison(String name, String topic, DomainEvent event, String reason) {
-        return poison(name, topic, EVENTS.encode(event), reason);
+        // keyed like a well-behaved producer (by entityId), so the case fails for its own reason
+        return new Poison(
+                name, topic, event.getEntityId().getBytes(StandardCharsets.UTF_8), EVENTS.encode(event), reason);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -446,9 +476,15 @@ class CachepipeTopologyTest {
                         "dev.cachepipe.topology.internal.DeadLetterDeserializationHandler")
                 .containsEntry(
                         StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
-                        "dev.cachepipe.topology.internal.DeadLetterProcessingHandler");
+                        "dev.cachepipe.topology.internal.DeadLetterProcessingHandler")
+                .containsEntry(
+                        StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+                        "dev.cachepipe.topology.internal.DeadLetterProductionHandler")
+                .containsEntry(
+                        StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
+                        "org.apache.kafka.streams.processor.UsePartitionTimeOnInvalidTimestamp");
         Set<Object> keys = props.keySet();
-        assertThat(keys).hasSize(3);
+        assertThat(keys).hasSize(5);
     }
 
     private static String header(Headers headers, String name) {

@@ -51,6 +51,12 @@ public record CachepipeConfig(
         public boolean embedded() {
             return EMBEDDED.equals(bootstrapServers);
         }
+
+        @Override
+        public String toString() {
+            return "Kafka[bootstrapServers=" + bootstrapServers + ", applicationId=" + applicationId + ", properties="
+                    + Redact.properties(properties) + ", stateDir=" + stateDir + "]";
+        }
     }
 
     /** Redis connection settings; {@link #toString()} never shows a password. */
@@ -138,11 +144,12 @@ public record CachepipeConfig(
         Section r = top.section("redis");
         r.allowOnly("uri", "username", "password", "keyPrefix", "timeout");
         String uri = r.nonBlank("uri", EMBEDDED);
-        if (!uri.equals(EMBEDDED) && !uri.matches("(redis|rediss|redis-socket)://.+")) {
+        if (!uri.equals(EMBEDDED) && !isRedisUri(uri)) {
             throw new ConfigException(
                     r.key("uri"),
                     Redact.uri(uri),
-                    "use 'embedded' or a URI redis://host:port, rediss://host:port (TLS)");
+                    "use 'embedded' or a URI redis://host:port, rediss://host:port (TLS); percent-encode special"
+                            + " characters of a password, or set redis.password instead");
         }
         String keyPrefix = r.nonBlank("keyPrefix", RedisLayout.DEFAULT_PREFIX);
         if (!RedisLayout.isValidPrefix(keyPrefix)) {
@@ -181,6 +188,19 @@ public record CachepipeConfig(
 
         Map<String, EntityPolicy> entities = entities(top.section("entities"), topics);
         return new CachepipeConfig(kafka, redis, topics, writer, entities);
+    }
+
+    /** Whether Lettuce accepts {@code uri}; its own error message would show the password, so it is dropped. */
+    private static boolean isRedisUri(String uri) {
+        if (!uri.matches("(redis|rediss|redis-socket)://.+")) {
+            return false;
+        }
+        try {
+            io.lettuce.core.RedisURI.create(uri);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     private static Map<String, EntityPolicy> entities(Section es, Topics topics) {

@@ -8,6 +8,8 @@ import java.util.regex.Pattern;
 public final class Durations {
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
 
+    private static final Duration MAX = Duration.ofDays(3650);
+
     private Durations() {}
 
     /** Parses {@code text}, or returns {@code null} if it is not a duration. */
@@ -16,14 +18,20 @@ public final class Durations {
         if (!m.matches()) {
             return null;
         }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
-        };
+        try {
+            long n = Long.parseLong(m.group(1));
+            Duration d = switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+            // Redis TTLs are milliseconds in a long; nothing sensible is longer than ten years.
+            return d.compareTo(MAX) > 0 ? null : d;
+        } catch (NumberFormatException | ArithmeticException e) {
+            return null;
+        }
     }
 
     /** Formats a duration the way the configuration writes it. */

@@ -19,4 +19,24 @@ public final class Redact {
         String shown = colon < 0 ? "****" : userInfo.substring(0, colon) + ":****";
         return uri.substring(0, scheme + 3) + shown + uri.substring(at);
     }
+
+    /**
+     * Kafka client properties with the values of secrets masked: anything whose key names a password, secret, token,
+     * credential or JAAS configuration (e.g. {@code sasl.jaas.config}, {@code ssl.key.password}).
+     */
+    public static java.util.Map<String, String> properties(java.util.Map<String, String> props) {
+        java.util.Map<String, String> out = new java.util.TreeMap<>();
+        props.forEach((k, v) -> out.put(k, isSecretKey(k) ? "****" : v));
+        return out;
+    }
+
+    static boolean isSecretKey(String key) {
+        String k = key.toLowerCase(java.util.Locale.ROOT);
+        return k.contains("password")
+                || k.contains("secret")
+                || k.contains("token")
+                || k.contains("jaas")
+                || k.contains("credential")
+                || k.endsWith(".key");
+    }
 }

@@ -122,6 +122,33 @@ class CachepipeConfigTest {
     }
 
     @Test
+    void shouldNotShowPasswordWhenLettuceCannotParseUri() {
+        assertThatThrownBy(
+                        () -> CachepipeConfig.parse("redis:\n  uri: redis://u:p@ss word@h:6379\n" + MINIMAL, Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("redis.uri")
+                .hasMessageNotContaining("ss word")
+                .hasNoCause();
+    }
+
+    @Test
+    void shouldMaskSecretKafkaPropertiesWhenPrinted() {
+        String yaml = "kafka:\n  properties:\n    sasl.jaas.config: secret-jaas\n    ssl.key.password: pw1\n"
+                + "    security.protocol: SASL_SSL\n" + MINIMAL;
+        String shown = CachepipeConfig.parse(yaml, Map.of()).kafka().toString();
+        assertThat(shown).contains("SASL_SSL").doesNotContain("secret-jaas").doesNotContain("pw1");
+    }
+
+    @Test
+    void shouldRejectDurationThatOverflows() {
+        assertThatThrownBy(() -> CachepipeConfig.parse(MINIMAL + "    ttl: 99999999999999999999d\n", Map.of()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("entities.user.ttl");
+        assertThatThrownBy(() -> CachepipeConfig.parse(MINIMAL + "    ttl: 100000d\n", Map.of()))
+                .isInstanceOf(ConfigException.class);
+    }
+
+    @Test
     void shouldRejectInvalidEntityTypeName() {
         assertThatThrownBy(() -> CachepipeConfig.parse("entities:\n  User:\n    topics: [u]\n", Map.of()))
                 .hasMessageContaining("entities.User")

@@ -19,7 +19,14 @@ public enum DeadLetterReason {
     /** An UPSERT without payload. */
     MISSING_PAYLOAD("missing-payload"),
     /** The payload exceeds the entity type's maxPayloadBytes. */
-    PAYLOAD_TOO_LARGE("payload-too-large");
+    PAYLOAD_TOO_LARGE("payload-too-large"),
+    /**
+     * The Kafka record key is not the event's entityId: events of one entity could then reach different partitions
+     * and tasks, and the newest-version check per key would not see them all.
+     */
+    KEY_MISMATCH("key-mismatch"),
+    /** The mutation produced from the event was refused by Kafka as too large (raise max.request.size). */
+    MUTATION_TOO_LARGE("mutation-too-large");
 
     private final String code;
 

@@ -87,6 +87,16 @@ public final class EventMetrics {
         deadLetters(reason).increment();
     }
 
+    /**
+     * A dead letter decided after the policy emitted its mutation (Kafka refused the mutation): counted by reason
+     * only, since its event was counted {@code mutated} already.
+     */
+    void deadLetteredAfterEmit(String reason) {
+        if (registry != null) {
+            deadLetters(reason).increment();
+        }
+    }
+
     private void count(String entityType, String outcome) {
         if (registry == null) {
             return;

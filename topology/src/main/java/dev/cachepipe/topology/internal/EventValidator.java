@@ -24,7 +24,7 @@ final class EventValidator {
      *
      * @throws InvalidEventException if the event is not valid; the detail never contains payload bytes
      */
-    EntityPolicy validate(String sourceTopic, DomainEvent event) {
+    EntityPolicy validate(String sourceTopic, byte[] recordKey, DomainEvent event) {
         if (event == null) {
             throw new InvalidEventException(
                     DeadLetterReason.NULL_VALUE, "record value is null; a domain event record must carry a value");
@@ -65,6 +65,12 @@ final class EventValidator {
                                 + String.format("U+%04X", cp) + " at index " + i);
             }
             i += Character.charCount(cp);
+        }
+        if (recordKey == null || !java.util.Arrays.equals(recordKey, id.getBytes(StandardCharsets.UTF_8))) {
+            throw new InvalidEventException(
+                    DeadLetterReason.KEY_MISMATCH,
+                    "the record key must be the entityId " + quote(id) + " as UTF-8 but was "
+                            + (recordKey == null ? "null" : quote(new String(recordKey, StandardCharsets.UTF_8))));
         }
         String subject = type + " " + quote(id) + " version " + event.getVersion();
         if (event.getVersion() < 0) {

@@ -6,6 +6,7 @@ import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.topology.EntityPolicy;
 import dev.cachepipe.topology.TopologyConfig;
 import java.util.Optional;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -50,7 +51,7 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
     public void process(Record<byte[], DomainEvent> record) {
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse(null);
         DomainEvent event = record.value();
-        EntityPolicy policy = validator.validate(topic, event); // throws InvalidEventException -> DLQ
+        EntityPolicy policy = validator.validate(topic, record.key(), event); // throws InvalidEventException -> DLQ
         String key = RedisLayout.key(config.keyPrefix(), event.getEntityType(), event.getEntityId());
         Optional<CacheMutation> mutation = PolicyMapper.toMutation(key, event, policy);
         if (mutation.isEmpty()) {
@@ -67,7 +68,8 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
         if (stored == null || version > stored) {
             versions.put(key, version);
         }
-        context.forward(record.withKey(key).withValue(mutation.get()));
+        // The source's headers are the producer's business; the mutation carries what the writer needs.
+        context.forward(record.withKey(key).withValue(mutation.get()).withHeaders(new RecordHeaders()));
         metrics.mutated(event.getEntityType());
     }
 }

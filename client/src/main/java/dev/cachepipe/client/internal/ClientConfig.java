@@ -1,0 +1,84 @@
+package dev.cachepipe.client.internal;
+
+import dev.cachepipe.schemas.RedisLayout;
+import io.lettuce.core.RedisURI;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything a {@link DefaultCacheClient} needs, validated; made by {@code CacheClientBuilder.build()}. Not API.
+ *
+ * @param name the client's name: meter tag {@code client}, Kafka {@code client.id}, thread names
+ * @param redisUri where L2 lives, credentials included (never log it: use {@link #redisEndpoint()})
+ * @param keyPrefix the pipeline's key prefix
+ * @param bootstrapServers the Kafka cluster carrying the invalidations
+ * @param kafkaProperties extra consumer properties (security etc.), already checked against the forbidden keys
+ * @param invalidationsTopic the invalidations topic
+ * @param l1MaximumSize L1 entries per entity type; 0 = no L1
+ * @param l1ExpireAfterWrite L1 lifetime of an entry since it was written or updated
+ * @param meterRegistry where meters go
+ * @param redisTimeout timeout of every Redis command and of connecting
+ * @param kafkaTimeout timeout of the listener's metadata and offset calls
+ * @param leaseTime lifetime of a load lease (and of a shared "not found")
+ * @param loadWait how long a caller waits for another caller's or instance's load before loading itself
+ * @param fillTtl Redis TTL of entries filled by loaders
+ * @param listenerMaxLag invalidations the listener may be behind before it resyncs
+ * @param listenerMaxDisconnect how long the listener may be out of contact before it resyncs
+ */
+public record ClientConfig(
+        String name,
+        RedisURI redisUri,
+        String keyPrefix,
+        String bootstrapServers,
+        Map<String, Object> kafkaProperties,
+        String invalidationsTopic,
+        long l1MaximumSize,
+        Duration l1ExpireAfterWrite,
+        MeterRegistry meterRegistry,
+        Duration redisTimeout,
+        Duration kafkaTimeout,
+        Duration leaseTime,
+        Duration loadWait,
+        Duration fillTtl,
+        long listenerMaxLag,
+        Duration listenerMaxDisconnect) {
+
+    public ClientConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(redisUri, "redisUri");
+        if (!RedisLayout.isValidPrefix(keyPrefix)) {
+            throw new IllegalArgumentException(
+                    "keyPrefix must match [A-Za-z0-9_.{}-]+(:[A-Za-z0-9_.{}-]+)* but was '" + keyPrefix + "'");
+        }
+        Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        kafkaProperties = Map.copyOf(kafkaProperties);
+        Objects.requireNonNull(invalidationsTopic, "invalidationsTopic");
+        Check.atLeast("l1MaximumSize", l1MaximumSize, 0);
+        Check.positive("l1ExpireAfterWrite", l1ExpireAfterWrite);
+        Objects.requireNonNull(meterRegistry, "meterRegistry");
+        Check.positive("redisTimeout", redisTimeout);
+        Check.positive("kafkaTimeout", kafkaTimeout);
+        Check.atLeast("leaseTime", leaseTime, Duration.ofMillis(1));
+        Check.atLeast("loadWait", loadWait, Duration.ZERO);
+        Check.atLeast("fillTtl", fillTtl, Duration.ofMillis(1));
+        Check.atLeast("listenerMaxLag", listenerMaxLag, 1);
+        Check.positive("listenerMaxDisconnect", listenerMaxDisconnect);
+    }
+
+    /** {@code host:port} of Redis, safe to log. */
+    public String redisEndpoint() {
+        return redisUri.getHost() + ":" + redisUri.getPort();
+    }
+
+    @Override
+    public String toString() {
+        return "ClientConfig[name=" + name + ", redis=" + (redisUri.isSsl() ? "rediss://" : "redis://")
+                + redisEndpoint() + ", keyPrefix=" + keyPrefix + ", bootstrapServers=" + bootstrapServers
+                + ", invalidationsTopic=" + invalidationsTopic + ", l1MaximumSize=" + l1MaximumSize
+                + ", l1ExpireAfterWrite=" + l1ExpireAfterWrite + ", redisTimeout=" + redisTimeout + ", kafkaTimeout="
+                + kafkaTimeout + ", leaseTime=" + leaseTime + ", loadWait=" + loadWait + ", fillTtl=" + fillTtl
+                + ", listenerMaxLag=" + listenerMaxLag + ", listenerMaxDisconnect=" + listenerMaxDisconnect + "]";
+    }
+}

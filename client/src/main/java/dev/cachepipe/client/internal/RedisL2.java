@@ -1,0 +1,498 @@
+package dev.cachepipe.client.internal;
+
+import dev.cachepipe.schemas.RedisLayout;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisBusyException;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisLoadingException;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.KeyValueListOutput;
+import io.lettuce.core.output.StatusOutput;
+import io.lettuce.core.output.ValueOutput;
+import io.lettuce.core.protocol.AsyncCommand;
+import io.lettuce.core.protocol.Command;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.RedisCommand;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
+import io.micrometer.core.instrument.Timer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client's Redis: one shared Lettuce connection (byte arrays), reads with {@code HMGET}, pipelined batches, the
+ * lease commands and the two Lua scripts. Not API.
+ *
+ * <p>Every call has a deadline and either returns a reply or throws {@link L2Unavailable}; it never hangs. Commands
+ * fail fast while disconnected (Lettuce reconnects by itself), and after a failure the client waits {@code
+ * retryInterval} before it tries Redis again, so a frozen Redis costs one timeout per interval, not one per read.
+ * The state change is logged once each way. Callers block on their own thread; nothing blocks Netty's event loop.
+ */
+public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthView {
+    private static final Logger log = LoggerFactory.getLogger(RedisL2.class);
+    private static final ByteArrayCodec CODEC = ByteArrayCodec.INSTANCE;
+
+    /** Fields read for an entry, in HMGET order. {@code ts} is not needed to serve a read. */
+    static final String[] FIELD_NAMES = {
+        RedisLayout.VERSION, RedisLayout.DATA, RedisLayout.CONTENT_TYPE, RedisLayout.DELETED, RedisLayout.INVALIDATED
+    };
+
+    private static final byte[][] FIELDS = Arrays.stream(FIELD_NAMES)
+            .map(f -> f.getBytes(StandardCharsets.US_ASCII))
+            .toArray(byte[][]::new);
+    private static final List<byte[]> FIELD_LIST = List.of(FIELDS);
+    private static final byte[] EMPTY = new byte[0];
+
+    private final ClientConfig config;
+    private final String endpoint;
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final long timeoutNanos;
+    private final long retryIntervalNanos;
+    private final AtomicBoolean down = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile StatefulRedisConnection<byte[], byte[]> connection;
+    private volatile RedisAsyncCommands<byte[], byte[]> commands;
+    private volatile long retryAtNanos;
+    private final ClientMetrics metrics;
+
+    /** A lease attempt: whether this client got the lease, and the entry as Redis held it right after. */
+    public record Acquire(boolean acquired, Map<String, byte[]> entry) {}
+
+    /** A look at a lease held elsewhere: its value ({@code null} = gone) and then the entry. */
+    public record Poll(byte[] lease, Map<String, byte[]> entry) {}
+
+    public RedisL2(ClientConfig config, ClientMetrics metrics) {
+        this.config = config;
+        this.metrics = metrics;
+        this.endpoint = config.redisEndpoint();
+        this.timeoutNanos = config.redisTimeout().toNanos();
+        this.retryIntervalNanos =
+                Math.max(TimeUnit.MILLISECONDS.toNanos(100), Math.min(TimeUnit.SECONDS.toNanos(1), timeoutNanos));
+        this.resources = DefaultClientResources.builder()
+                .ioThreadPoolSize(2)
+                .computationThreadPoolSize(2)
+                .reconnectDelay(
+                        Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
+        RedisClient c = RedisClient.create(resources, config.redisUri());
+        c.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(config.redisTimeout()))
+                .socketOptions(SocketOptions.builder()
+                        .connectTimeout(config.redisTimeout())
+                        .keepAlive(true)
+                        .build())
+                .build());
+        this.client = c;
+    }
+
+    /** Connects once, synchronously; if that fails, keeps trying in the background. */
+    public void start() {
+        try {
+            StatefulRedisConnection<byte[], byte[]> c = client.connect(CODEC, config.redisUri());
+            connected(c);
+        } catch (RuntimeException e) {
+            markDown(e);
+            scheduleConnect(100);
+        }
+    }
+
+    private void connected(StatefulRedisConnection<byte[], byte[]> c) {
+        if (closed.get()) {
+            c.closeAsync();
+            return;
+        }
+        connection = c;
+        commands = c.async();
+        // Best effort: a missing script is loaded on first use (NOSCRIPT -> EVAL).
+        for (LuaScript s : LuaScript.values()) {
+            commands.scriptLoad(s.textNoCopy());
+        }
+        markUp();
+        log.debug("Connected to Redis at {}", endpoint);
+    }
+
+    private void scheduleConnect(long delayMillis) {
+        if (closed.get()) {
+            return;
+        }
+        resources
+                .eventExecutorGroup()
+                .schedule(
+                        () -> {
+                            if (closed.get()) {
+                                return;
+                            }
+                            client.connectAsync(CODEC, config.redisUri()).whenComplete((c, e) -> {
+                                if (e == null) {
+                                    connected(c);
+                                } else {
+                                    scheduleConnect(Math.min(delayMillis * 2, 5_000));
+                                }
+                            });
+                        },
+                        delayMillis,
+                        TimeUnit.MILLISECONDS);
+    }
+
+    /** {@code host:port}, safe to log. */
+    public String endpoint() {
+        return endpoint;
+    }
+
+    /** Whether the client would send a command now (connected, and not waiting after a failure). */
+    @Override
+    public boolean available() {
+        if (commands == null) {
+            return false;
+        }
+        long retryAt = retryAtNanos;
+        return retryAt == 0 || System.nanoTime() - retryAt >= 0;
+    }
+
+    /** The entry's fields as a map (missing fields left out; empty = absent key). */
+    public Map<String, byte[]> read(byte[] key) {
+        RedisAsyncCommands<byte[], byte[]> c = commandsOrThrow();
+        long t0 = System.nanoTime();
+        CompletableFuture<List<KeyValue<byte[], byte[]>>> f;
+        try {
+            f = c.hmget(key, FIELDS).toCompletableFuture();
+        } catch (RuntimeException e) {
+            throw failed(e);
+        }
+        Map<String, byte[]> hash = toHash(await(f, t0));
+        time(metrics.l2Read(), t0);
+        return hash;
+    }
+
+    /**
+     * Reads several entries in one pipelined round trip. An element is {@code null} when Redis answered that key
+     * with an error (e.g. not a hash).
+     */
+    public List<Map<String, byte[]>> readAll(List<byte[]> keys) {
+        List<AsyncCommand<byte[], byte[], List<KeyValue<byte[], byte[]>>>> cmds = new ArrayList<>(keys.size());
+        for (byte[] key : keys) {
+            cmds.add(new AsyncCommand<>(hmget(key)));
+        }
+        long t0 = System.nanoTime();
+        dispatch(cmds);
+        awaitAll(cmds, t0);
+        time(metrics.l2ReadAll(), t0);
+        List<Map<String, byte[]>> out = new ArrayList<>(keys.size());
+        for (AsyncCommand<byte[], byte[], List<KeyValue<byte[], byte[]>>> cmd : cmds) {
+            out.add(replyOrNull(cmd) == null ? null : toHash(cmd.join()));
+        }
+        return out;
+    }
+
+    /** {@code SET lease token NX PX leaseMillis}, then {@code HMGET entry}, pipelined. */
+    public Acquire tryAcquire(byte[] leaseKey, byte[] token, long leaseMillis, byte[] entryKey) {
+        CommandArgs<byte[], byte[]> args =
+                new CommandArgs<>(CODEC).addKey(leaseKey).addValue(token);
+        SetArgs.Builder.nx().px(leaseMillis).build(args);
+        AsyncCommand<byte[], byte[], String> set =
+                new AsyncCommand<>(new Command<>(CommandType.SET, new StatusOutput<>(CODEC), args));
+        AsyncCommand<byte[], byte[], List<KeyValue<byte[], byte[]>>> get = new AsyncCommand<>(hmget(entryKey));
+        long t0 = System.nanoTime();
+        dispatch(List.of(set, get));
+        awaitAll(List.of(set, get), t0);
+        time(metrics.l2Lease(), t0);
+        String ok = reply(set);
+        return new Acquire("OK".equals(ok), toHash(reply(get)));
+    }
+
+    /** {@code GET lease}, then {@code HMGET entry}, pipelined (in that order: a lease seen gone implies a fill seen). */
+    public Poll poll(byte[] leaseKey, byte[] entryKey) {
+        AsyncCommand<byte[], byte[], byte[]> lease = new AsyncCommand<>(
+                new Command<>(CommandType.GET, new ValueOutput<>(CODEC), new CommandArgs<>(CODEC).addKey(leaseKey)));
+        AsyncCommand<byte[], byte[], List<KeyValue<byte[], byte[]>>> get = new AsyncCommand<>(hmget(entryKey));
+        long t0 = System.nanoTime();
+        dispatch(List.of(lease, get));
+        awaitAll(List.of(lease, get), t0);
+        time(metrics.l2Lease(), t0);
+        return new Poll(reply(lease), toHash(reply(get)));
+    }
+
+    /**
+     * Runs {@code fill_entry.lua}, then (whatever it replied) releases the lease if {@code leaseKey} is not null.
+     *
+     * @return {@link LuaScript#STORED} or {@link LuaScript#DROPPED}
+     * @throws L2Unavailable if Redis did not answer
+     * @throws RedisCommandExecutionException if Redis answered with an error
+     */
+    public long fill(
+            byte[] entryKey,
+            long version,
+            String expect,
+            byte[] payload,
+            String contentType,
+            long occurredAtMillis,
+            long ttlMillis,
+            byte[] leaseKey,
+            byte[] token) {
+        RedisAsyncCommands<byte[], byte[]> c = commandsOrThrow();
+        long t0 = System.nanoTime();
+        CompletableFuture<Long> f;
+        try {
+            f = script(
+                    c,
+                    LuaScript.FILL_ENTRY,
+                    entryKey,
+                    ascii(Long.toString(version)),
+                    ascii(expect),
+                    payload,
+                    contentType == null ? EMPTY : contentType.getBytes(StandardCharsets.UTF_8),
+                    ascii(Long.toString(occurredAtMillis)),
+                    ascii(Long.toString(ttlMillis)));
+            if (leaseKey != null) {
+                // After the fill, so that a waiter that sees the lease gone also sees the value.
+                f = f.thenCompose(r -> script(c, LuaScript.RELEASE_LEASE, leaseKey, token, EMPTY, ascii("1"))
+                        .handle((x, e) -> r));
+            }
+        } catch (RuntimeException e) {
+            throw failed(e);
+        }
+        Long r = await(f, t0, 2);
+        time(metrics.l2Fill(), t0);
+        return r;
+    }
+
+    /** Releases a lease this client holds; leaves {@code marker} for {@code markerMillis} when it is not null. */
+    public void release(byte[] leaseKey, byte[] token, byte[] marker, long markerMillis) {
+        RedisAsyncCommands<byte[], byte[]> c = commandsOrThrow();
+        long t0 = System.nanoTime();
+        CompletableFuture<Long> f;
+        try {
+            f = script(
+                    c,
+                    LuaScript.RELEASE_LEASE,
+                    leaseKey,
+                    token,
+                    marker == null ? EMPTY : marker,
+                    ascii(Long.toString(Math.max(1, markerMillis))));
+        } catch (RuntimeException e) {
+            throw failed(e);
+        }
+        await(f, t0);
+        time(metrics.l2Lease(), t0);
+    }
+
+    private static CompletableFuture<Long> script(
+            RedisAsyncCommands<byte[], byte[]> c, LuaScript s, byte[] key, byte[]... args) {
+        byte[][] keys = {key};
+        return c.<Long>evalsha(s.sha1(), ScriptOutputType.INTEGER, keys, args)
+                .toCompletableFuture()
+                .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
+                        ? c.<Long>eval(s.textNoCopy(), ScriptOutputType.INTEGER, keys, args)
+                                .toCompletableFuture()
+                        : CompletableFuture.failedFuture(unwrap(e)));
+    }
+
+    private static Command<byte[], byte[], List<KeyValue<byte[], byte[]>>> hmget(byte[] key) {
+        CommandArgs<byte[], byte[]> args = new CommandArgs<>(CODEC).addKey(key);
+        for (byte[] f : FIELDS) {
+            args.addKey(f);
+        }
+        return new Command<>(CommandType.HMGET, new KeyValueListOutput<>(CODEC, FIELD_LIST), args);
+    }
+
+    private void dispatch(List<? extends RedisCommand<byte[], byte[], ?>> cmds) {
+        StatefulRedisConnection<byte[], byte[]> c = connectionOrThrow();
+        try {
+            c.dispatch(cmds);
+        } catch (RuntimeException e) {
+            throw failed(e);
+        }
+    }
+
+    static Map<String, byte[]> toHash(List<KeyValue<byte[], byte[]>> values) {
+        Map<String, byte[]> hash = new HashMap<>(8);
+        for (int i = 0; i < FIELD_NAMES.length && i < values.size(); i++) {
+            KeyValue<byte[], byte[]> kv = values.get(i);
+            if (kv.hasValue()) {
+                hash.put(FIELD_NAMES[i], kv.getValue());
+            }
+        }
+        return hash;
+    }
+
+    private RedisAsyncCommands<byte[], byte[]> commandsOrThrow() {
+        RedisAsyncCommands<byte[], byte[]> c = commands;
+        if (c == null || !available()) {
+            throw L2Unavailable.INSTANCE;
+        }
+        return c;
+    }
+
+    private StatefulRedisConnection<byte[], byte[]> connectionOrThrow() {
+        StatefulRedisConnection<byte[], byte[]> c = connection;
+        if (c == null || !available()) {
+            throw L2Unavailable.INSTANCE;
+        }
+        return c;
+    }
+
+    private <T> T await(CompletableFuture<T> f, long t0) {
+        return await(f, t0, 1);
+    }
+
+    /** Waits for one reply ({@code commands} round trips' worth of time); Redis error replies are rethrown. */
+    private <T> T await(CompletableFuture<T> f, long t0, int commands) {
+        try {
+            T r = f.get(timeoutNanos * commands + TimeUnit.MILLISECONDS.toNanos(50), TimeUnit.NANOSECONDS);
+            markUp();
+            return r;
+        } catch (ExecutionException | CompletionException e) {
+            Throwable cause = unwrap(e);
+            if (isReply(cause)) {
+                markUp();
+                throw (RedisCommandExecutionException) cause;
+            }
+            throw failed(cause);
+        } catch (TimeoutException | CancellationException e) {
+            f.cancel(false);
+            throw failed(new io.lettuce.core.RedisCommandTimeoutException("no reply within " + config.redisTimeout()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.cancel(false);
+            throw L2Unavailable.INSTANCE;
+        }
+    }
+
+    /** Waits until every command is done or the deadline passed; fails only if Redis did not answer them all. */
+    private void awaitAll(List<? extends CompletableFuture<?>> futures, long t0) {
+        long deadline = t0 + timeoutNanos + TimeUnit.MILLISECONDS.toNanos(50);
+        for (CompletableFuture<?> f : futures) {
+            try {
+                f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | CompletionException e) {
+                Throwable cause = unwrap(e);
+                if (!isReply(cause)) {
+                    futures.forEach(x -> x.cancel(false));
+                    throw failed(cause);
+                }
+            } catch (TimeoutException | CancellationException e) {
+                futures.forEach(x -> x.cancel(false));
+                throw failed(
+                        new io.lettuce.core.RedisCommandTimeoutException("no reply within " + config.redisTimeout()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                futures.forEach(x -> x.cancel(false));
+                throw L2Unavailable.INSTANCE;
+            }
+        }
+        markUp();
+    }
+
+    /** The reply of a completed command; a Redis error reply is rethrown. */
+    private static <T> T reply(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            Throwable cause = unwrap(e);
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw e;
+        }
+    }
+
+    /** The reply of a completed command, or {@code null} for a Redis error reply. */
+    private static <T> T replyOrNull(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            return null;
+        }
+    }
+
+    private static boolean isReply(Throwable t) {
+        return t instanceof RedisCommandExecutionException
+                && !(t instanceof RedisLoadingException)
+                && !(t instanceof RedisBusyException);
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        Throwable c = t;
+        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+            c = c.getCause();
+        }
+        return c;
+    }
+
+    private L2Unavailable failed(Throwable cause) {
+        markDown(cause);
+        return L2Unavailable.INSTANCE;
+    }
+
+    private void markDown(Throwable cause) {
+        retryAtNanos = System.nanoTime() + retryIntervalNanos;
+        if (down.compareAndSet(false, true)) {
+            log.warn(
+                    "Redis at {} is unavailable ({}); serving L1 and loaders, trying again every {} ms",
+                    endpoint,
+                    Redact.describe(cause),
+                    TimeUnit.NANOSECONDS.toMillis(retryIntervalNanos));
+        }
+    }
+
+    private void markUp() {
+        if (down.get() && down.compareAndSet(true, false)) {
+            retryAtNanos = 0;
+            log.info("Redis at {} answers again", endpoint);
+        }
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Records a latency on {@code timer} since {@code t0}. */
+    static void time(Timer timer, long t0) {
+        timer.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        StatefulRedisConnection<byte[], byte[]> c = connection;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                log.debug("closing the Redis connection failed: {}", Redact.describe(e));
+            }
+        }
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,207 @@
+package dev.cachepipe.client;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cachepipe.avro.CacheInvalidation;
+import dev.cachepipe.avro.InvalidationOp;
+import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.schemas.RedisLayout;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Does what the pipeline's cache writer does, for client tests that must not depend on it: applies the writer's own
+ * version-gated Lua scripts (copied unchanged from cache-writer into {@code pipeline-lua/}) and then, if the write
+ * changed Redis, publishes the {@link CacheInvalidation} — inline payload or not.
+ */
+final class SimulatedWriter implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final byte[] UPSERT = script("pipeline-lua/upsert_entry.lua");
+    private static final byte[] TOMBSTONE = script("pipeline-lua/write_tombstone.lua");
+    private static final byte[] FENCE = script("pipeline-lua/write_fence.lua");
+
+    private final RedisClient client;
+    private final StatefulRedisConnection<byte[], byte[]> connection;
+    private final RedisCommands<byte[], byte[]> redis;
+    private final KafkaProducer<String, byte[]> producer;
+    private final AvroSerde<CacheInvalidation> serde = AvroSerde.of(CacheInvalidation.class);
+    private final String topic;
+    private final String prefix;
+
+    SimulatedWriter(String redisUri, String bootstrapServers, String topic, String prefix) {
+        this.client = RedisClient.create(redisUri);
+        this.connection = client.connect(ByteArrayCodec.INSTANCE);
+        this.redis = connection.sync();
+        Map<String, Object> p = new HashMap<>();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        this.topic = topic;
+        this.prefix = prefix;
+    }
+
+    static byte[] json(Item item) {
+        try {
+            return JSON.writeValueAsBytes(item);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    String key(String type, String id) {
+        return RedisLayout.key(prefix, type, id);
+    }
+
+    /** Upserts {@code item} (JSON) at its version; publishes the invalidation (payload inline or not) if applied. */
+    long upsert(String type, Item item, boolean inline) {
+        byte[] payload = json(item);
+        long r = writeUpsert(type, item.id(), item.version(), payload, "application/json");
+        if (r == 1) {
+            publish(invalidation(type, item.id(), item.version(), InvalidationOp.UPSERT, inline ? payload : null));
+        }
+        return r;
+    }
+
+    /** Only the Redis half of an upsert (no invalidation). */
+    long writeUpsert(String type, String id, long version, byte[] payload, String contentType) {
+        Long r = redis.eval(
+                UPSERT,
+                ScriptOutputType.INTEGER,
+                new byte[][] {bytes(key(type, id))},
+                bytes(Long.toString(version)),
+                payload,
+                bytes(contentType),
+                bytes(Long.toString(System.currentTimeMillis())),
+                bytes("600000"));
+        return r;
+    }
+
+    long delete(String type, String id, long version) {
+        long r = gated(TOMBSTONE, type, id, version);
+        if (r == 1) {
+            publish(invalidation(type, id, version, InvalidationOp.DELETE, null));
+        }
+        return r;
+    }
+
+    long fence(String type, String id, long version) {
+        long r = gated(FENCE, type, id, version);
+        if (r == 1) {
+            publish(invalidation(type, id, version, InvalidationOp.INVALIDATE, null));
+        }
+        return r;
+    }
+
+    long writeFence(String type, String id, long version) {
+        return gated(FENCE, type, id, version);
+    }
+
+    long writeTombstone(String type, String id, long version) {
+        return gated(TOMBSTONE, type, id, version);
+    }
+
+    private long gated(byte[] script, String type, String id, long version) {
+        Long r = redis.eval(
+                script,
+                ScriptOutputType.INTEGER,
+                new byte[][] {bytes(key(type, id))},
+                bytes(Long.toString(version)),
+                bytes(Long.toString(System.currentTimeMillis())),
+                bytes("600000"));
+        return r;
+    }
+
+    CacheInvalidation invalidation(String type, String id, long version, InvalidationOp op, byte[] payload) {
+        return CacheInvalidation.newBuilder()
+                .setKey(key(type, id))
+                .setEntityType(type)
+                .setEntityId(id)
+                .setVersion(version)
+                .setOp(op)
+                .setOccurredAt(Instant.now())
+                .setWrittenAt(Instant.now())
+                .setContentType(payload == null ? null : "application/json")
+                .setPayload(payload == null ? null : ByteBuffer.wrap(payload))
+                .build();
+    }
+
+    /** Publishes and waits for the broker's acknowledgement. */
+    void publish(CacheInvalidation inv) {
+        try {
+            producer.send(new ProducerRecord<>(topic, inv.getKey(), serde.encode(inv)))
+                    .get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Publishes without waiting (the monotonic test's writer flushes itself). */
+    void publishAsync(CacheInvalidation inv) {
+        producer.send(new ProducerRecord<>(topic, inv.getKey(), serde.encode(inv)));
+    }
+
+    void flush() {
+        producer.flush();
+    }
+
+    /** The stored version of an entry, or -1 if absent. */
+    long storedVersion(String type, String id) {
+        byte[] v = redis.hget(bytes(key(type, id)), bytes(RedisLayout.VERSION));
+        return v == null ? -1 : Long.parseLong(new String(v, StandardCharsets.US_ASCII));
+    }
+
+    /** The entry's fields as strings. */
+    Map<String, String> hash(String type, String id) {
+        Map<String, String> out = new HashMap<>();
+        redis.hgetall(bytes(key(type, id)))
+                .forEach((k, v) ->
+                        out.put(new String(k, StandardCharsets.UTF_8), new String(v, StandardCharsets.UTF_8)));
+        return out;
+    }
+
+    RedisCommands<byte[], byte[]> redis() {
+        return redis;
+    }
+
+    static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] script(String resource) {
+        try (InputStream in = SimulatedWriter.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException(resource + " missing");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        producer.close();
+        connection.close();
+        client.shutdown();
+    }
+}
