@@ -5,7 +5,7 @@
 -- ARGV[2]  payload bytes (field d)
 -- ARGV[3]  content type (field ct); empty string = none
 -- ARGV[4]  occurredAt, epoch milliseconds, decimal (field ts)
--- ARGV[5]  TTL in milliseconds, decimal > 0
+-- ARGV[5]  TTL in milliseconds, decimal > 0 of at most 15 digits
 --
 -- Returns 1 = applied (key replaced by v, d, ct, ts and PEXPIRE ttl),
 --         0 = stale (the stored version is greater; nothing changed),
@@ -45,8 +45,8 @@ end
 if string.match(ts, '^%-?%d+$') == nil then
   return redis.error_reply('ERR upsert_entry: occurredAt must be a decimal')
 end
-if not canonical(ttl) or ttl == '0' then
-  return redis.error_reply('ERR upsert_entry: ttl must be a positive decimal')
+if not canonical(ttl) or ttl == '0' or #ttl > 15 then
+  return redis.error_reply('ERR upsert_entry: ttl must be a positive decimal of at most 15 digits')
 end
 
 local stored = redis.pcall('HGET', key, 'v')

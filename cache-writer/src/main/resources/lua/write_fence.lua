@@ -3,7 +3,7 @@
 -- KEYS[1]  the entry key, <keyPrefix>:<entityType>:<entityId>
 -- ARGV[1]  version: canonical non-negative decimal (no sign, no leading zeros)
 -- ARGV[2]  occurredAt, epoch milliseconds, decimal (field ts)
--- ARGV[3]  TTL in milliseconds, decimal > 0 (the tombstone TTL)
+-- ARGV[3]  TTL in milliseconds, decimal > 0 of at most 15 digits (the tombstone TTL)
 --
 -- Returns 1 = applied (key replaced by v, ts, inv=1 and PEXPIRE ttl),
 --         0 = stale (the stored version is greater; nothing changed),
@@ -43,8 +43,8 @@ end
 if string.match(ts, '^%-?%d+$') == nil then
   return redis.error_reply('ERR write_fence: occurredAt must be a decimal')
 end
-if not canonical(ttl) or ttl == '0' then
-  return redis.error_reply('ERR write_fence: ttl must be a positive decimal')
+if not canonical(ttl) or ttl == '0' or #ttl > 15 then
+  return redis.error_reply('ERR write_fence: ttl must be a positive decimal of at most 15 digits')
 end
 
 local stored = redis.pcall('HGET', key, 'v')

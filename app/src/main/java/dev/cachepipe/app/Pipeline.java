@@ -1,6 +1,7 @@
 package dev.cachepipe.app;
 
 import dev.cachepipe.app.config.CachepipeConfig;
+import dev.cachepipe.app.config.ConfigException;
 import dev.cachepipe.topology.CachepipeTopology;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.CacheWriter;
@@ -13,9 +14,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -33,14 +36,69 @@ import org.slf4j.LoggerFactory;
 public final class Pipeline implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
 
+    /** Stream threads that die more often than this within {@link #REPLACE_WINDOW} stop the pipeline. */
+    static final int MAX_THREAD_REPLACEMENTS = 5;
+
+    static final Duration REPLACE_WINDOW = Duration.ofMinutes(10);
+
+    /** Largest record Kafka takes by default ({@code max.request.size}, {@code message.max.bytes}). */
+    private static final int KAFKA_DEFAULT_MAX_RECORD = 1_048_576;
+
+    /** Room for the key, the ids and the other fields of a mutation beside its payload. */
+    private static final int MUTATION_OVERHEAD = 64 * 1024;
+
     private final KafkaStreams streams;
     private final CacheWriter writer;
     private final Thread writerThread;
+    private final CompletableFuture<String> failure = new CompletableFuture<>();
+    private final FailureWindow threadDeaths = new FailureWindow(MAX_THREAD_REPLACEMENTS, REPLACE_WINDOW);
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private Pipeline(KafkaStreams streams, CacheWriter writer) {
         this.streams = streams;
         this.writer = writer;
-        this.writerThread = new Thread(writer::run, "cachepipe-writer");
+        this.writerThread = new Thread(this::runWriter, "cachepipe-writer");
+        streams.setUncaughtExceptionHandler(this::onStreamThreadFailure);
+        streams.setStateListener((now, before) -> {
+            if (now == KafkaStreams.State.ERROR) {
+                failure.complete("Kafka Streams failed (state ERROR)");
+            }
+        });
+    }
+
+    private void runWriter() {
+        try {
+            writer.run();
+        } catch (RuntimeException | Error e) {
+            failure.complete("the cache writer stopped: " + e);
+        }
+    }
+
+    /**
+     * A stream thread that died is replaced (the task retries its records), but a record that kills every thread
+     * that touches it would loop forever: after {@link #MAX_THREAD_REPLACEMENTS} deaths within {@link
+     * #REPLACE_WINDOW} the pipeline stops and reports why, so an orchestrator restarts it and alerts.
+     */
+    private StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamThreadFailure(Throwable e) {
+        if (threadDeaths.recordAndCheck(System.nanoTime())) {
+            log.error(
+                    "Stream threads failed {} times within {}; stopping the pipeline",
+                    threadDeaths.count(),
+                    REPLACE_WINDOW,
+                    e);
+            failure.complete("stream threads keep failing: " + e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        }
+        log.error("Stream thread failed; replacing it", e);
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
+
+    /**
+     * Completes (with the reason) when the pipeline stopped by itself: the writer hit a fatal error, or Kafka Streams
+     * failed for good. A clean {@link #close()} does not complete it.
+     */
+    public CompletableFuture<String> failure() {
+        return failure;
     }
 
     /** Creates missing topics, then starts the topology and the writer. */
@@ -56,20 +114,36 @@ public final class Pipeline implements AutoCloseable {
         props.put(StreamsConfig.STATE_DIR_CONFIG, infra.streamsStateDir().toString());
         props.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
         props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "5");
-        KafkaStreams streams = new KafkaStreams(CachepipeTopology.build(config.topologyConfig(), registry), props);
-        streams.setUncaughtExceptionHandler(e -> {
-            log.error("Stream thread failed; replacing it", e);
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+        // A mutation is its payload plus a few ids: let the largest allowed payload through.
+        props.putIfAbsent(
+                StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+                Integer.toString(maxMutationBytes(config)));
 
-        WriterConfig writerConfig = writerConfig(config, infra.bootstrapServers());
+        WriterConfig writerConfig;
+        try {
+            writerConfig = writerConfig(config, infra.bootstrapServers());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("kafka.properties: " + e.getMessage());
+        }
         if (!config.writer().selfHealing()) {
             writerConfig = writerConfig.withKeyPrefix(null);
         }
-        CacheWriter writer = new CacheWriter(writerConfig, infra.redisUri(), registry);
+        KafkaStreams streams = new KafkaStreams(CachepipeTopology.build(config.topologyConfig(), registry), props);
+        CacheWriter writer;
+        try {
+            writer = new CacheWriter(writerConfig, infra.redisUri(), registry);
+        } catch (RuntimeException e) {
+            streams.close(Duration.ofSeconds(10));
+            throw e;
+        }
         Pipeline pipeline = new Pipeline(streams, writer);
-        streams.start();
-        pipeline.writerThread.start();
+        try {
+            streams.start();
+            pipeline.writerThread.start();
+        } catch (RuntimeException e) {
+            pipeline.close();
+            throw e;
+        }
         log.info(
                 "cachepipe running: Kafka {}, Redis {}, entity types {}",
                 infra.bootstrapServers(),
@@ -125,8 +199,20 @@ public final class Pipeline implements AutoCloseable {
         return streams;
     }
 
+    /** The largest mutation record the configured payload limits allow, at least Kafka's default. */
+    static int maxMutationBytes(CachepipeConfig config) {
+        int maxPayload = config.entities().values().stream()
+                .mapToInt(p -> p.maxPayloadBytes())
+                .max()
+                .orElse(0);
+        return Math.max(KAFKA_DEFAULT_MAX_RECORD, maxPayload + MUTATION_OVERHEAD);
+    }
+
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         log.info("Stopping cachepipe");
         writer.close();
         try {
@@ -149,7 +235,11 @@ public final class Pipeline implements AutoCloseable {
             wanted.add(new NewTopic(source, partitions, replication));
         }
         wanted.add(new NewTopic(config.topics().mutations(), partitions, replication)
-                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+                .configs(Map.of(
+                        TopicConfig.CLEANUP_POLICY_CONFIG,
+                        TopicConfig.CLEANUP_POLICY_COMPACT,
+                        TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                        Integer.toString(maxMutationBytes(config)))));
         wanted.add(new NewTopic(config.topics().invalidations(), partitions, replication));
         wanted.add(new NewTopic(config.topics().deadLetter(), partitions, replication));
         try (Admin admin = Admin.create(infra.kafkaClientProperties())) {

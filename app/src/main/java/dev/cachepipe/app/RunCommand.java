@@ -89,6 +89,15 @@ final class RunCommand implements Callable<Integer> {
                     infra.redisDescription());
         }
         log.info("Press Ctrl-C (or send SIGTERM) to stop");
+        // Stop on a signal, or exit non-zero when the pipeline died by itself, so an orchestrator restarts it.
+        // (on a thread of its own: System.exit waits for the shutdown hook, which waits for the pipeline's threads)
+        pipeline.failure()
+                .thenAcceptAsync(
+                        reason -> {
+                            log.error("cachepipe failed: {}; exiting", reason);
+                            System.exit(1);
+                        },
+                        task -> new Thread(task, "cachepipe-exit").start());
         stopped.await();
         return 0;
     }

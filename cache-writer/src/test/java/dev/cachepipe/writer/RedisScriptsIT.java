@@ -216,6 +216,7 @@ class RedisScriptsIT {
         for (String[] args : new String[][] {
             {"1", "0", "0"}, // ttl 0 would delete the key
             {"1", "0", "-5"},
+            {"1", "0", "9223372036854775807"}, // PEXPIRE would fail after the HSET: no key without a TTL
             {"007", "0", "1000"}, // not canonical
             {"-1", "0", "1000"},
             {"1", "yesterday", "1000"}

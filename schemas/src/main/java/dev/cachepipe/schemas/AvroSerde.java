@@ -93,7 +93,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
         try {
             return decoder.decode(bytes);
         } catch (org.apache.avro.message.MissingSchemaException e) {
-            throw new SerializationException(
+            throw new UnknownSchemaException(
                     "unknown writer schema for " + type.getSimpleName() + ": " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             throw new SerializationException("cannot decode " + type.getSimpleName() + ": " + describe(e), e);

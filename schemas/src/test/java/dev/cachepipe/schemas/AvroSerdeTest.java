@@ -53,7 +53,7 @@ class AvroSerdeTest {
     void shouldResolveOlderWriterSchemaWhenRegistered() throws Exception {
         byte[] old = encodeWithV0();
         assertThatThrownBy(() -> serde.decode(old))
-                .isInstanceOf(SerializationException.class)
+                .isInstanceOf(UnknownSchemaException.class)
                 .hasMessageContaining("unknown writer schema");
 
         DomainEvent decoded = serde.withWriterSchemas(List.of(V0)).decode(old);

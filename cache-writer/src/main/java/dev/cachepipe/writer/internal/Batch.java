@@ -2,6 +2,7 @@ package dev.cachepipe.writer.internal;
 
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.schemas.UnknownSchemaException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -26,12 +27,19 @@ final class Batch {
     private final Map<TopicPartition, OffsetAndMetadata> offsets;
     private final int records;
     private final int skipped;
+    private final Map<TopicPartition, Long> blocked;
 
-    private Batch(List<PendingWrite> writes, Map<TopicPartition, OffsetAndMetadata> offsets, int records, int skipped) {
+    private Batch(
+            List<PendingWrite> writes,
+            Map<TopicPartition, OffsetAndMetadata> offsets,
+            int records,
+            int skipped,
+            Map<TopicPartition, Long> blocked) {
         this.writes = writes;
         this.offsets = offsets;
         this.records = records;
         this.skipped = skipped;
+        this.blocked = blocked;
     }
 
     /**
@@ -41,15 +49,25 @@ final class Batch {
     static Batch of(Iterable<ConsumerRecord<String, byte[]>> records, AvroSerde<CacheMutation> serde) {
         Map<String, PendingWrite> byKey = new LinkedHashMap<>();
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        Map<TopicPartition, Long> blocked = new HashMap<>();
         int count = 0;
         int skipped = 0;
         for (ConsumerRecord<String, byte[]> r : records) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            if (blocked.containsKey(tp)) {
+                continue; // read again after the block is lifted
+            }
             count++;
-            offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
             CacheMutation m;
             try {
                 m = decode(r, serde);
+            } catch (UnknownSchemaException e) {
+                // Written by a newer topology: skipping it would lose the change. Stop this partition here.
+                count--;
+                blocked.put(tp, r.offset());
+                continue;
             } catch (SerializationException | IllegalArgumentException e) {
+                offsets.put(tp, new OffsetAndMetadata(r.offset() + 1));
                 skipped++;
                 log.warn(
                         "Skipping mutation record at {}-{}@{}: {}",
@@ -59,12 +77,13 @@ final class Batch {
                         e.getMessage());
                 continue;
             }
+            offsets.put(tp, new OffsetAndMetadata(r.offset() + 1));
             PendingWrite current = byKey.get(m.getKey());
             if (current == null || m.getVersion() > current.version()) {
                 byKey.put(m.getKey(), new PendingWrite(m));
             }
         }
-        return new Batch(new ArrayList<>(byKey.values()), offsets, count, skipped);
+        return new Batch(new ArrayList<>(byKey.values()), offsets, count, skipped, blocked);
     }
 
     static CacheMutation decode(ConsumerRecord<String, byte[]> r, AvroSerde<CacheMutation> serde) {
@@ -97,7 +116,15 @@ final class Batch {
         return Collections.unmodifiableMap(offsets);
     }
 
-    /** Records polled. */
+    /**
+     * Partitions stopped at a record written with an unknown schema, and that record's offset: the consumer must
+     * read them again from there, once this writer understands the schema (after an upgrade).
+     */
+    Map<TopicPartition, Long> blocked() {
+        return Collections.unmodifiableMap(blocked);
+    }
+
+    /** Records polled (those of blocked partitions from the blocking record on excluded). */
     int records() {
         return records;
     }

@@ -160,6 +160,7 @@ final class RedisBatchWriter implements AutoCloseable {
         }
         connection.flushCommands();
         awaitEach(futures);
+        boolean reconnect = false;
         for (int i = 0; i < n; i++) {
             RedisFuture<Long> f = futures.get(i);
             if (f == null) {
@@ -178,6 +179,11 @@ final class RedisBatchWriter implements AutoCloseable {
                 Throwable cause = e.getCause() != null ? e.getCause() : e;
                 if (cause instanceof RedisNoScriptException) {
                     noScript.add(w); // definitely not run
+                } else if (isReadOnlyReply(cause)) {
+                    // A replica answered (e.g. after a failover behind a DNS name): not run. Reconnect, so the
+                    // name is resolved again and the new primary is found.
+                    w.outcomeUnknown();
+                    reconnect = true;
                 } else {
                     // Timeout, connection lost, or an error reply: it may have run.
                     w.outcomeUnknown();
@@ -192,7 +198,19 @@ final class RedisBatchWriter implements AutoCloseable {
                 failure = failure == null ? "cancelled" : failure;
             }
         }
+        if (reconnect) {
+            log.info("Redis at {} is read-only (a replica); reconnecting", endpoint);
+            connection.closeAsync();
+            connection = null;
+            scripts = null;
+        }
         return failure;
+    }
+
+    private static boolean isReadOnlyReply(Throwable cause) {
+        return cause instanceof io.lettuce.core.RedisCommandExecutionException
+                && cause.getMessage() != null
+                && cause.getMessage().startsWith("READONLY");
     }
 
     /**

@@ -82,6 +82,9 @@ public final class WriterLoop implements AutoCloseable {
     private final AvroSerde<CacheInvalidation> invalidationSerde = AvroSerde.of(CacheInvalidation.class);
     private final Health redisHealth = new Health("Redis", log);
     private final Health kafkaHealth = new Health("Kafka", log);
+    /** Mutations written with a schema this writer does not know (a newer topology): it needs an upgrade. */
+    private final Health schemaHealth = new Health("Mutation schema", log);
+
     private final Map<TopicPartition, OffsetAndMetadata> pendingCommit = new HashMap<>();
     private final CountDownLatch runExited = new CountDownLatch(1);
     private final AtomicBoolean clientsClosed = new AtomicBoolean();
@@ -225,6 +228,32 @@ public final class WriterLoop implements AutoCloseable {
         }
         pendingCommit.putAll(batch.offsets());
         commitPending();
+        if (batch.blocked().isEmpty()) {
+            schemaHealth.up();
+        } else {
+            holdBlocked(batch.blocked());
+        }
+    }
+
+    /**
+     * Rewinds each blocked partition to its record with an unknown schema, so that nothing after it is committed or
+     * lost, reports it and waits before reading again: a newer topology wrote it, and an upgraded writer (another
+     * instance of the group, or this one after its upgrade) will apply it.
+     */
+    private void holdBlocked(Map<TopicPartition, Long> blocked) {
+        Set<TopicPartition> assigned = consumer.assignment();
+        blocked.forEach((tp, offset) -> {
+            if (assigned.contains(tp)) {
+                consumer.seek(tp, offset);
+            }
+        });
+        schemaHealth.down("the mutation at " + blocked + " was written with a CacheMutation schema this writer does"
+                + " not know; upgrade this cachepipe instance (its partitions wait, nothing is skipped)");
+        try {
+            waitKeepingMembership(config.retryBackoffMax());
+        } finally {
+            resumeIfPaused();
+        }
     }
 
     /** Sends until every write has a definite reply; false if the writer was closed first. */
@@ -503,7 +532,11 @@ public final class WriterLoop implements AutoCloseable {
 
     /** True while running and both Redis and Kafka answer. */
     public boolean healthy() {
-        return isRunning() && !closing && redisHealth.available() && kafkaHealth.available();
+        return isRunning()
+                && !closing
+                && redisHealth.available()
+                && kafkaHealth.available()
+                && schemaHealth.available();
     }
 
     /** {@code ok}, or why {@link #healthy()} is false. */
@@ -528,6 +561,10 @@ public final class WriterLoop implements AutoCloseable {
         String k = kafkaHealth.failure();
         if (k != null) {
             reasons.add(k);
+        }
+        String sc = schemaHealth.failure();
+        if (sc != null) {
+            reasons.add(sc);
         }
         return reasons.isEmpty() ? "ok" : String.join("; ", reasons);
     }

@@ -80,4 +80,24 @@ class BatchTest {
                 .containsEntry(new TopicPartition("m", 0), new OffsetAndMetadata(12))
                 .containsEntry(new TopicPartition("m", 1), new OffsetAndMetadata(17));
     }
+
+    @Test
+    void shouldStopPartitionAtUnknownSchemaWithoutSkippingIt() {
+        byte[] newer = SERDE.encode(mutation("x", 1, MutationOp.UPSERT, 1000));
+        newer[2] ^= 0x55; // a fingerprint this writer does not know, as from a newer topology
+        add(0, mutation("a", 1, MutationOp.UPSERT, 1000)); // offset 10
+        add(0, newer); // offset 11
+        add(0, mutation("b", 1, MutationOp.UPSERT, 1000)); // offset 12: after the block, read again later
+        add(1, mutation("c", 1, MutationOp.UPSERT, 1000)); // offset 13: another partition goes on
+        Batch batch = Batch.of(records, SERDE);
+
+        assertThat(batch.writes()).extracting(PendingWrite::key).containsExactly("cache:user:a", "cache:user:c");
+        assertThat(batch.blocked())
+                .containsExactly(java.util.Map.entry(new org.apache.kafka.common.TopicPartition("m", 0), 11L));
+        assertThat(batch.offsets()
+                        .get(new org.apache.kafka.common.TopicPartition("m", 0))
+                        .offset())
+                .isEqualTo(11); // commit up to, not past, the unknown record
+        assertThat(batch.skipped()).isZero();
+    }
 }
