@@ -3,7 +3,7 @@ package dev.cachepipe.client;
 import dev.cachepipe.client.internal.Check;
 import dev.cachepipe.client.internal.ClientConfig;
 import dev.cachepipe.client.internal.DefaultCacheClient;
-import dev.cachepipe.client.internal.Redact;
+import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
 import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;

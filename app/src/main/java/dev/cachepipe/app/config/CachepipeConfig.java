@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.topology.CacheMode;
 import dev.cachepipe.topology.EntityPolicy;

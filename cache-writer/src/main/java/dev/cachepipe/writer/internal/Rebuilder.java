@@ -3,6 +3,7 @@ package dev.cachepipe.writer.internal;
 import dev.cachepipe.avro.CacheInvalidation;
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.CacheRebuild.Outcome;
 import dev.cachepipe.writer.CacheRebuild.Progress;

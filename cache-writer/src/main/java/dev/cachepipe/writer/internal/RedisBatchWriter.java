@@ -1,5 +1,6 @@
 package dev.cachepipe.writer.internal;
 
+import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.writer.RedisScripts;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;

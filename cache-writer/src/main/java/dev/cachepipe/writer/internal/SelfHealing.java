@@ -1,5 +1,6 @@
 package dev.cachepipe.writer.internal;
 
+import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.WriterConfig;
 import io.lettuce.core.RedisURI;

@@ -5,6 +5,7 @@ import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.avro.InvalidationOp;
 import dev.cachepipe.avro.MutationOp;
 import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.writer.WriterConfig;
 import io.lettuce.core.RedisURI;

@@ -8,6 +8,7 @@ import dev.cachepipe.client.EntityCache;
 import dev.cachepipe.client.Loaded;
 import dev.cachepipe.client.Loader;
 import dev.cachepipe.schemas.CacheEntry;
+import dev.cachepipe.schemas.Redact;
 import io.lettuce.core.RedisCommandExecutionException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -2,6 +2,7 @@ package dev.cachepipe.client.internal;
 
 import dev.cachepipe.avro.CacheInvalidation;
 import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.schemas.Redact;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.cachepipe.client.internal;
 
+import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyValue;
