@@ -521,6 +521,28 @@ class CacheWriterIT {
     }
 
     @Test
+    void shouldWaitAtMutationWithUnknownSchemaInsteadOfSkippingIt() throws Exception {
+        startWriter();
+        byte[] newer = MUTATIONS.encode(upsert("n1", 1, false));
+        newer[2] ^= 0x55; // a CacheMutation schema fingerprint this writer does not know (a newer topology)
+        sendTo(0, key("n0"), MUTATIONS.encode(upsert("n0", 1, false)));
+        sendTo(0, key("n1"), newer);
+        sendTo(0, key("n2"), MUTATIONS.encode(upsert("n2", 1, false)));
+        sendTo(1, key("n3"), MUTATIONS.encode(upsert("n3", 1, false)));
+
+        // what comes before the unknown record, and other partitions, go on
+        awaitInvalidations(2);
+        awaitCommitted(2); // partition 0 up to (not past) the unknown record, partition 1 fully
+        await().atMost(Duration.ofSeconds(10)).until(() -> !writer.healthy());
+        assertThat(writer.healthReason()).contains("upgrade");
+        // the record after it on its partition waits too: nothing is skipped or committed past it
+        Thread.sleep(1500);
+        assertThat(entry("n2")).isEmpty();
+        assertThat(committed()).isEqualTo(2);
+        assertThat(counter("skipped")).isZero();
+    }
+
+    @Test
     void shouldReturnFromRunAndRemoveMetersWhenClosedFromAnotherThread() throws Exception {
         startWriter();
         send(upsert("z", 1, false));
