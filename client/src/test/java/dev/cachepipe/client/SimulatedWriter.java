@@ -27,7 +27,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Does what the pipeline's cache writer does, for client tests that must not depend on it: applies the writer's own
- * version-gated Lua scripts (copied unchanged from cache-writer into {@code pipeline-lua/}) and then, if the write
+ * version-gated Lua scripts (cache-writer's own files, put on the test class path as {@code pipeline-lua/} by the client's pom) and then, if the write
  * changed Redis, publishes the {@link CacheInvalidation} — inline payload or not.
  */
 final class SimulatedWriter implements AutoCloseable {
