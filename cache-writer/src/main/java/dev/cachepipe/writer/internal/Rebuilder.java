@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -36,12 +35,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -81,7 +76,6 @@ public final class Rebuilder {
     private final RebuildMetrics metrics;
     private final String holder;
     private final AvroSerde<CacheMutation> mutationSerde = AvroSerde.of(CacheMutation.class);
-    private final AvroSerde<CacheInvalidation> invalidationSerde = AvroSerde.of(CacheInvalidation.class);
 
     Rebuilder(WriterConfig config, RedisURI redisUri, String entityType, RebuildMetrics metrics, String holder) {
         this.config = config;
@@ -525,29 +519,11 @@ public final class Rebuilder {
             Backoff backoff = new Backoff(config.retryBackoffMin(), config.retryBackoffMax());
             List<CacheInvalidation> pending = invalidations;
             boolean warned = false;
+            InvalidationSender sender = new InvalidationSender(producer, config.invalidationsTopic());
             while (true) {
-                List<Future<RecordMetadata>> futures = new ArrayList<>(pending.size());
-                for (CacheInvalidation inv : pending) {
-                    futures.add(send(inv));
-                }
-                producer.flush();
-                List<CacheInvalidation> failed = new ArrayList<>();
-                String failure = null;
-                for (int i = 0; i < pending.size(); i++) {
-                    Throwable error = errorOf(futures.get(i));
-                    if (error == null) {
-                        continue;
-                    }
-                    CacheInvalidation inv = pending.get(i);
-                    if (error instanceof RecordTooLargeException && inv.getPayload() != null) {
-                        inv = CacheInvalidation.newBuilder(inv)
-                                .setPayload(null)
-                                .setContentType(null)
-                                .build();
-                    }
-                    failed.add(inv);
-                    failure = failure == null ? Redact.describe(error) : failure;
-                }
+                InvalidationSender.Outcome outcome = sender.sendAll(pending);
+                List<CacheInvalidation> failed = outcome.failed();
+                String failure = outcome.failure();
                 if (failed.isEmpty()) {
                     return true;
                 }
@@ -559,33 +535,6 @@ public final class Rebuilder {
                 if (!sleep(backoff.next(), cancelled)) {
                     return false;
                 }
-            }
-        }
-
-        private Future<RecordMetadata> send(CacheInvalidation inv) {
-            try {
-                return producer.send(
-                        new ProducerRecord<>(config.invalidationsTopic(), inv.getKey(), invalidationSerde.encode(inv)));
-            } catch (KafkaException e) {
-                java.util.concurrent.CompletableFuture<RecordMetadata> f =
-                        new java.util.concurrent.CompletableFuture<>();
-                f.completeExceptionally(e);
-                return f;
-            }
-        }
-
-        private Throwable errorOf(Future<RecordMetadata> f) {
-            if (!f.isDone()) {
-                return new org.apache.kafka.common.errors.TimeoutException("not acknowledged after flush()");
-            }
-            try {
-                f.get();
-                return null;
-            } catch (ExecutionException e) {
-                return e.getCause() != null ? e.getCause() : e;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return e;
             }
         }
 

@@ -20,8 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.CommitFailedException;
@@ -32,13 +30,10 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
-import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -75,12 +70,12 @@ public final class WriterLoop implements AutoCloseable {
     private final WriterConfig config;
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> producer;
+    private final InvalidationSender invalidationSender;
     private final RedisBatchWriter redis;
     private final WriterMetrics metrics;
     private final RebuildMetrics rebuildMetrics; // null without self-healing
     private final SelfHealing healing; // null without self-healing
     private final AvroSerde<CacheMutation> mutationSerde = AvroSerde.of(CacheMutation.class);
-    private final AvroSerde<CacheInvalidation> invalidationSerde = AvroSerde.of(CacheInvalidation.class);
     private final Health redisHealth = new Health("Redis", log);
     private final Health kafkaHealth = new Health("Kafka", log);
     /** Mutations written with a schema this writer does not know (a newer topology): it needs an upgrade. */
@@ -114,6 +109,7 @@ public final class WriterLoop implements AutoCloseable {
             throw e;
         }
         this.consumer = c;
+        this.invalidationSender = new InvalidationSender(producer, config.invalidationsTopic());
         this.metrics = new WriterMetrics(registry, this::healthy);
         if (config.selfHealing()) {
             this.rebuildMetrics = new RebuildMetrics(registry);
@@ -289,29 +285,9 @@ public final class WriterLoop implements AutoCloseable {
         List<CacheInvalidation> pending = invalidations;
         try {
             while (!closing) {
-                List<Future<RecordMetadata>> futures = new ArrayList<>(pending.size());
-                for (CacheInvalidation inv : pending) {
-                    futures.add(send(inv));
-                }
-                producer.flush();
-                List<CacheInvalidation> failed = new ArrayList<>();
-                String failure = null;
-                for (int i = 0; i < pending.size(); i++) {
-                    Throwable error = errorOf(futures.get(i));
-                    if (error == null) {
-                        continue;
-                    }
-                    CacheInvalidation inv = pending.get(i);
-                    if (error instanceof RecordTooLargeException && inv.getPayload() != null) {
-                        // L1 evicts instead of updating in place.
-                        inv = CacheInvalidation.newBuilder(inv)
-                                .setPayload(null)
-                                .setContentType(null)
-                                .build();
-                    }
-                    failed.add(inv);
-                    failure = failure == null ? Redact.describe(error) : failure;
-                }
+                InvalidationSender.Outcome outcome = invalidationSender.sendAll(pending);
+                List<CacheInvalidation> failed = outcome.failed();
+                String failure = outcome.failure();
                 metrics.published(pending.size() - failed.size());
                 if (failed.isEmpty()) {
                     kafkaHealth.up();
@@ -328,35 +304,6 @@ public final class WriterLoop implements AutoCloseable {
             return false;
         } finally {
             resumeIfPaused();
-        }
-    }
-
-    private Future<RecordMetadata> send(CacheInvalidation inv) {
-        try {
-            return producer.send(
-                    new ProducerRecord<>(config.invalidationsTopic(), inv.getKey(), invalidationSerde.encode(inv)));
-        } catch (InterruptException e) {
-            throw e;
-        } catch (KafkaException e) {
-            // e.g. no metadata for the topic within max.block.ms
-            java.util.concurrent.CompletableFuture<RecordMetadata> f = new java.util.concurrent.CompletableFuture<>();
-            f.completeExceptionally(e);
-            return f;
-        }
-    }
-
-    private static Throwable errorOf(Future<RecordMetadata> f) {
-        if (!f.isDone()) {
-            return new org.apache.kafka.common.errors.TimeoutException("not acknowledged after flush()");
-        }
-        try {
-            f.get();
-            return null;
-        } catch (ExecutionException e) {
-            return e.getCause() != null ? e.getCause() : e;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return e;
         }
     }
 

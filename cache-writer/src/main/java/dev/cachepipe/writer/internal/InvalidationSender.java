@@ -1,0 +1,95 @@
+package dev.cachepipe.writer.internal;
+
+import dev.cachepipe.avro.CacheInvalidation;
+import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.schemas.Redact;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TimeoutException;
+
+/**
+ * Publishes a list of invalidations and says which ones Kafka did not acknowledge, for the caller to retry (the writer
+ * loop and the rebuild retry differently). An invalidation too large for Kafka comes back without its payload: L1
+ * then evicts instead of updating in place.
+ */
+final class InvalidationSender {
+    private final AvroSerde<CacheInvalidation> serde = AvroSerde.of(CacheInvalidation.class);
+    private final KafkaProducer<String, byte[]> producer;
+    private final String topic;
+
+    /** What one round left to do: the invalidations to send again, and the first error, or none. */
+    record Outcome(List<CacheInvalidation> failed, String failure) {
+        boolean done() {
+            return failed.isEmpty();
+        }
+    }
+
+    InvalidationSender(KafkaProducer<String, byte[]> producer, String topic) {
+        this.producer = producer;
+        this.topic = topic;
+    }
+
+    /** Sends every invalidation, flushes, and returns those that were not acknowledged. */
+    Outcome sendAll(List<CacheInvalidation> pending) {
+        List<Future<RecordMetadata>> futures = new ArrayList<>(pending.size());
+        for (CacheInvalidation inv : pending) {
+            futures.add(send(inv));
+        }
+        producer.flush();
+        List<CacheInvalidation> failed = new ArrayList<>();
+        String failure = null;
+        for (int i = 0; i < pending.size(); i++) {
+            Throwable error = errorOf(futures.get(i));
+            if (error == null) {
+                continue;
+            }
+            CacheInvalidation inv = pending.get(i);
+            if (error instanceof RecordTooLargeException && inv.getPayload() != null) {
+                inv = CacheInvalidation.newBuilder(inv)
+                        .setPayload(null)
+                        .setContentType(null)
+                        .build();
+            }
+            failed.add(inv);
+            failure = failure == null ? Redact.describe(error) : failure;
+        }
+        return new Outcome(failed, failure);
+    }
+
+    private Future<RecordMetadata> send(CacheInvalidation inv) {
+        try {
+            return producer.send(new ProducerRecord<>(topic, inv.getKey(), serde.encode(inv)));
+        } catch (InterruptException e) {
+            throw e;
+        } catch (KafkaException e) {
+            // e.g. no metadata for the topic within max.block.ms
+            CompletableFuture<RecordMetadata> f = new CompletableFuture<>();
+            f.completeExceptionally(e);
+            return f;
+        }
+    }
+
+    private static Throwable errorOf(Future<RecordMetadata> f) {
+        if (!f.isDone()) {
+            return new TimeoutException("not acknowledged after flush()");
+        }
+        try {
+            f.get();
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause() != null ? e.getCause() : e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return e;
+        }
+    }
+}
