@@ -60,6 +60,7 @@ public final class WriterLoop implements AutoCloseable {
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
     private static final long PROBE_INTERVAL_HEALTHY_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final long PROBE_INTERVAL_UNHEALTHY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final Duration KAFKA_PROBE_TIMEOUT = Duration.ofSeconds(2);
 
     private enum State {
         NEW,
@@ -91,6 +92,7 @@ public final class WriterLoop implements AutoCloseable {
     private volatile String fatal;
     private boolean paused; // writer thread only
     private long lastRedisContactNanos = System.nanoTime(); // writer thread only
+    private long lastKafkaContactNanos = System.nanoTime(); // writer thread only
 
     public WriterLoop(WriterConfig config, RedisURI redisUri, MeterRegistry registry) {
         this.config = config;
@@ -182,6 +184,7 @@ public final class WriterLoop implements AutoCloseable {
                 updateLag();
                 if (records.isEmpty()) {
                     probeRedisIfIdle();
+                    probeKafkaIfIdle();
                 } else {
                     process(records);
                 }
@@ -409,6 +412,26 @@ public final class WriterLoop implements AutoCloseable {
         } else {
             redisHealth.down(failure);
         }
+    }
+
+    /**
+     * While idle, {@code poll()} says nothing when the brokers are gone: ask the cluster for its topics now and then
+     * (a remote call every time), so that a Kafka outage shows in {@link #healthy()} even without traffic.
+     */
+    private void probeKafkaIfIdle() {
+        long interval = kafkaHealth.available() ? PROBE_INTERVAL_HEALTHY_NANOS : PROBE_INTERVAL_UNHEALTHY_NANOS;
+        if (System.nanoTime() - lastKafkaContactNanos < interval) {
+            return;
+        }
+        try {
+            consumer.listTopics(KAFKA_PROBE_TIMEOUT);
+            kafkaHealth.up();
+        } catch (WakeupException | InterruptException e) {
+            throw e;
+        } catch (KafkaException e) {
+            kafkaHealth.down("no answer from the Kafka cluster: " + Redact.describe(e));
+        }
+        lastKafkaContactNanos = System.nanoTime();
     }
 
     /** Redis answered; after an outage the marker is checked at once (it may have restarted without its data). */
