@@ -543,6 +543,34 @@ class CacheWriterIT {
     }
 
     @Test
+    void shouldAnnounceWriteThatADeadOwnerAppliedButNeverAnnounced() throws Exception {
+        startWriter();
+        sendTo(0, key("d0"), MUTATIONS.encode(upsert("d0", 1, false)));
+        awaitInvalidations(1);
+        awaitCommitted(1);
+        writer.close();
+        writerThread.join(10_000);
+
+        // The previous owner wrote d1 v1 to Redis and died before its invalidation was acknowledged.
+        CacheMutation d1 = upsert("d1", 1, false);
+        sendTo(0, key("d1"), MUTATIONS.encode(d1));
+        RedisScripts scripts = new RedisScripts(redisConnection());
+        scripts.load(Duration.ofSeconds(5));
+        assertThat(scripts.apply(d1).get(5, TimeUnit.SECONDS)).isEqualTo(RedisScripts.APPLIED);
+
+        startWriter();
+        List<CacheInvalidation> all = awaitInvalidations(2);
+        assertThat(all.get(1).getKey()).isEqualTo(key("d1"));
+        assertThat(all.get(1).getVersion()).isEqualTo(1);
+        awaitCommitted(2);
+
+        // a plain duplicate that arrives later is not announced again
+        sendTo(0, key("d1"), MUTATIONS.encode(d1));
+        awaitCommitted(3);
+        assertThat(awaitInvalidations(2)).hasSize(2);
+    }
+
+    @Test
     void shouldReturnFromRunAndRemoveMetersWhenClosedFromAnotherThread() throws Exception {
         startWriter();
         send(upsert("z", 1, false));

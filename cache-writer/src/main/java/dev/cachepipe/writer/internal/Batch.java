@@ -47,6 +47,18 @@ final class Batch {
      * WARN with its topic, partition and offset and skipped: the topology never produces one.
      */
     static Batch of(Iterable<ConsumerRecord<String, byte[]>> records, AvroSerde<CacheMutation> serde) {
+        return of(records, serde, Map.of());
+    }
+
+    /**
+     * As {@link #of(Iterable, AvroSerde)}; a write whose record lies before {@code inheritedUntil} of its partition
+     * may already have been applied by a previous owner that died before announcing it, so its outcome starts as
+     * unknown: a "same version stored" reply then counts as a change and is announced (at least once).
+     */
+    static Batch of(
+            Iterable<ConsumerRecord<String, byte[]>> records,
+            AvroSerde<CacheMutation> serde,
+            Map<TopicPartition, Long> inheritedUntil) {
         Map<String, PendingWrite> byKey = new LinkedHashMap<>();
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         Map<TopicPartition, Long> blocked = new HashMap<>();
@@ -80,7 +92,11 @@ final class Batch {
             offsets.put(tp, new OffsetAndMetadata(r.offset() + 1));
             PendingWrite current = byKey.get(m.getKey());
             if (current == null || m.getVersion() > current.version()) {
-                byKey.put(m.getKey(), new PendingWrite(m));
+                PendingWrite w = new PendingWrite(m);
+                if (r.offset() < inheritedUntil.getOrDefault(tp, -1L)) {
+                    w.outcomeUnknown();
+                }
+                byKey.put(m.getKey(), w);
             }
         }
         return new Batch(new ArrayList<>(byKey.values()), offsets, count, skipped, blocked);

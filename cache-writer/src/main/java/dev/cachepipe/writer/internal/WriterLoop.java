@@ -83,6 +83,9 @@ public final class WriterLoop implements AutoCloseable {
     private final Health schemaHealth = new Health("Mutation schema", log);
 
     private final Map<TopicPartition, OffsetAndMetadata> pendingCommit = new HashMap<>();
+    /** Per partition, the end offset when it was assigned: records before it may be a dead owner's work. */
+    private final Map<TopicPartition, Long> inheritedUntil = new HashMap<>(); // writer thread only
+
     private final CountDownLatch runExited = new CountDownLatch(1);
     private final AtomicBoolean clientsClosed = new AtomicBoolean();
 
@@ -207,7 +210,7 @@ public final class WriterLoop implements AutoCloseable {
     }
 
     private void process(ConsumerRecords<String, byte[]> records) {
-        Batch batch = Batch.of(records, mutationSerde);
+        Batch batch = Batch.of(records, mutationSerde, inheritedUntil);
         metrics.batch(batch.records(), batch.coalesced(), batch.skipped());
         List<PendingWrite> writes = batch.writes();
         if (!writes.isEmpty()) {
@@ -492,6 +495,26 @@ public final class WriterLoop implements AutoCloseable {
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             if (paused) {
                 consumer.pause(partitions);
+            }
+            // A partition someone committed before may come with records up to today's end that its last owner wrote
+            // to Redis but died before announcing: for those, "same version already stored" counts as changed.
+            if (!partitions.isEmpty()) {
+                try {
+                    java.util.Set<TopicPartition> owned = new java.util.HashSet<>();
+                    consumer.committed(new java.util.HashSet<>(partitions), COMMIT_TIMEOUT)
+                            .forEach((tp, offset) -> {
+                                if (offset != null) {
+                                    owned.add(tp);
+                                }
+                            });
+                    if (!owned.isEmpty()) {
+                        consumer.endOffsets(owned, COMMIT_TIMEOUT).forEach(inheritedUntil::put);
+                    }
+                } catch (WakeupException | InterruptException e) {
+                    throw e;
+                } catch (KafkaException e) {
+                    log.debug("No end offsets for {}: {}", partitions, Redact.describe(e));
+                }
             }
         }
 
