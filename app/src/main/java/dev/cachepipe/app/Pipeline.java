@@ -128,7 +128,8 @@ public final class Pipeline implements AutoCloseable {
         if (!config.writer().selfHealing()) {
             writerConfig = writerConfig.withKeyPrefix(null);
         }
-        KafkaStreams streams = new KafkaStreams(CachepipeTopology.build(config.topologyConfig(), registry), props);
+        KafkaStreams streams = new KafkaStreams(
+                CachepipeTopology.build(config.topologyConfig(), config.domainEventWriterSchemas(), registry), props);
         CacheWriter writer;
         try {
             writer = new CacheWriter(writerConfig, infra.redisUri(), registry);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.topology.CacheMode;
@@ -21,6 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
 
 /**
  * The whole cachepipe configuration, read from YAML with {@code ${ENV:-default}} substitution and validated at
@@ -28,7 +31,12 @@ import java.util.Set;
  * README's configuration reference.
  */
 public record CachepipeConfig(
-        Kafka kafka, Redis redis, Topics topics, Writer writer, Map<String, EntityPolicy> entities) {
+        Kafka kafka,
+        Redis redis,
+        Topics topics,
+        Writer writer,
+        Map<String, EntityPolicy> entities,
+        List<Schema> domainEventWriterSchemas) {
 
     /** The value of {@code bootstrapServers} and {@code uri} that starts an in-process broker / a local Redis. */
     public static final String EMBEDDED = "embedded";
@@ -41,6 +49,7 @@ public record CachepipeConfig(
 
     public CachepipeConfig {
         entities = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(entities));
+        domainEventWriterSchemas = List.copyOf(domainEventWriterSchemas);
     }
 
     /** Kafka connection and Streams settings. */
@@ -107,7 +116,8 @@ public record CachepipeConfig(
     /** Reads and validates a YAML file, substituting from the process environment. */
     public static CachepipeConfig load(Path file) {
         try {
-            return parse(Files.readString(file), System.getenv());
+            Path dir = file.toAbsolutePath().getParent();
+            return parse(Files.readString(file), System.getenv(), dir == null ? Path.of("") : dir);
         } catch (NoSuchFileException e) {
             throw new ConfigException("config file " + file + " does not exist");
         } catch (IOException e) {
@@ -117,6 +127,11 @@ public record CachepipeConfig(
 
     /** Parses and validates YAML text; {@code env} supplies {@code ${NAME}} values. */
     public static CachepipeConfig parse(String yaml, Map<String, String> env) {
+        return parse(yaml, env, Path.of(""));
+    }
+
+    /** As {@link #parse(String, Map)}; files named in the configuration are relative to {@code baseDir}. */
+    public static CachepipeConfig parse(String yaml, Map<String, String> env, Path baseDir) {
         JsonNode root;
         try {
             root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
@@ -125,7 +140,7 @@ public record CachepipeConfig(
                     + (e.getLocation() == null ? "?" : e.getLocation().getLineNr()));
         }
         Section top = new Section("", root, env);
-        top.allowOnly("kafka", "redis", "topics", "writer", "entities");
+        top.allowOnly("kafka", "redis", "topics", "writer", "entities", "schemas");
 
         Section k = top.section("kafka");
         k.allowOnly("bootstrapServers", "applicationId", "properties", "stateDir");
@@ -188,7 +203,44 @@ public record CachepipeConfig(
         }
 
         Map<String, EntityPolicy> entities = entities(top.section("entities"), topics);
-        return new CachepipeConfig(kafka, redis, topics, writer, entities);
+        return new CachepipeConfig(
+                kafka, redis, topics, writer, entities, writerSchemas(top.section("schemas"), baseDir));
+    }
+
+    /**
+     * {@code schemas.domainEventWriterSchemas}: older (or newer) DomainEvent schemas that producers still write with,
+     * as {@code .avsc} files (relative to the configuration file); each must be readable into the current schema.
+     */
+    private static List<Schema> writerSchemas(Section s, Path baseDir) {
+        s.allowOnly("domainEventWriterSchemas");
+        String key = s.key("domainEventWriterSchemas");
+        List<Schema> out = new java.util.ArrayList<>();
+        for (String file : s.optionalStringList("domainEventWriterSchemas")) {
+            Path path = baseDir.resolve(file);
+            Schema schema;
+            try {
+                schema = new Schema.Parser().parse(path.toFile());
+            } catch (IOException e) {
+                throw new ConfigException(key, file, "cannot read " + path + ": " + e.getMessage());
+            } catch (org.apache.avro.SchemaParseException e) {
+                throw new ConfigException(key, file, "not an Avro schema: " + e.getMessage());
+            }
+            Schema current = DomainEvent.getClassSchema();
+            if (!current.getFullName().equals(schema.getFullName())) {
+                throw new ConfigException(
+                        key, file, "must describe " + current.getFullName() + " but describes " + schema.getFullName());
+            }
+            var compatibility = SchemaCompatibility.checkReaderWriterCompatibility(current, schema);
+            if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+                throw new ConfigException(
+                        key,
+                        file,
+                        "events written with it cannot be read into the current DomainEvent: "
+                                + describe(compatibility.getResult().getIncompatibilities(), current));
+            }
+            out.add(schema);
+        }
+        return out;
     }
 
     /** Whether Lettuce accepts {@code uri}; its own error message would show the password, so it is dropped. */
@@ -202,6 +254,21 @@ public record CachepipeConfig(
         } catch (RuntimeException e) {
             return false;
         }
+    }
+
+    /** "field 'version': reader type: LONG not compatible with writer type: STRING", one per problem. */
+    private static String describe(List<SchemaCompatibility.Incompatibility> problems, Schema reader) {
+        List<String> out = new java.util.ArrayList<>();
+        for (SchemaCompatibility.Incompatibility p : problems) {
+            java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("^/fields/(\\d+)").matcher(p.getLocation());
+            int index = m.find() ? Integer.parseInt(m.group(1)) : -1;
+            String where = index >= 0 && index < reader.getFields().size()
+                    ? "field '" + reader.getFields().get(index).name() + "'"
+                    : p.getLocation();
+            out.add(where + ": " + p.getMessage());
+        }
+        return String.join("; ", out);
     }
 
     private static Map<String, EntityPolicy> entities(Section es, Topics topics) {

@@ -131,6 +131,11 @@ final class Section {
         return d;
     }
 
+    /** A list that may be absent (then empty). */
+    List<String> optionalStringList(String name) {
+        return has(name) ? stringList(name) : List.of();
+    }
+
     List<String> stringList(String name) {
         if (!has(name)) {
             throw new ConfigException(key(name), null, "this key is required: a list such as [users.events]");
@@ -151,7 +156,7 @@ final class Section {
         }
         out.removeIf(String::isEmpty);
         if (out.isEmpty()) {
-            throw new ConfigException(key(name), v.toString(), "must name at least one topic");
+            throw new ConfigException(key(name), v.toString(), "must name at least one entry");
         }
         return List.copyOf(out);
     }

@@ -148,6 +148,57 @@ class CachepipeConfigTest {
                 .isInstanceOf(ConfigException.class);
     }
 
+    private static final String V0_SCHEMA = """
+            {"type":"record","name":"DomainEvent","namespace":"dev.cachepipe.avro","fields":[
+              {"name":"eventId","type":"string"},
+              {"name":"entityType","type":"string"},
+              {"name":"entityId","type":"string"},
+              {"name":"version","type":"long"},
+              {"name":"op","type":{"type":"enum","name":"Operation","symbols":["UPSERT","DELETE"]}},
+              {"name":"occurredAt","type":{"type":"long","logicalType":"timestamp-millis"}},
+              {"name":"payload","type":["null","bytes"],"default":null}]}
+            """;
+
+    @Test
+    void shouldLoadOlderDomainEventSchemasRelativeToTheConfigFile(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("domain-event-v0.avsc"), V0_SCHEMA);
+        Path file = dir.resolve("cachepipe.yaml");
+        java.nio.file.Files.writeString(
+                file, "schemas:\n  domainEventWriterSchemas: [domain-event-v0.avsc]\n" + MINIMAL);
+
+        CachepipeConfig config = CachepipeConfig.load(file);
+
+        assertThat(config.domainEventWriterSchemas())
+                .singleElement()
+                .satisfies(s -> assertThat(s.getField("attributes")).isNull());
+    }
+
+    @Test
+    void shouldRejectWriterSchemaThatCannotBeReadIntoDomainEvent(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        java.nio.file.Files.writeString(
+                dir.resolve("bad.avsc"),
+                V0_SCHEMA.replace(
+                        "{\"name\":\"version\",\"type\":\"long\"}", "{\"name\":\"version\",\"type\":\"string\"}"));
+        java.nio.file.Files.writeString(dir.resolve("other.avsc"), V0_SCHEMA.replace("\"DomainEvent\"", "\"Other\""));
+        Path file = dir.resolve("cachepipe.yaml");
+
+        java.nio.file.Files.writeString(file, "schemas:\n  domainEventWriterSchemas: [bad.avsc]\n" + MINIMAL);
+        assertThatThrownBy(() -> CachepipeConfig.load(file))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("schemas.domainEventWriterSchemas")
+                .hasMessageContaining("bad.avsc")
+                .hasMessageContaining("version");
+
+        java.nio.file.Files.writeString(file, "schemas:\n  domainEventWriterSchemas: [other.avsc]\n" + MINIMAL);
+        assertThatThrownBy(() -> CachepipeConfig.load(file))
+                .hasMessageContaining("must describe dev.cachepipe.avro.DomainEvent");
+
+        java.nio.file.Files.writeString(file, "schemas:\n  domainEventWriterSchemas: [missing.avsc]\n" + MINIMAL);
+        assertThatThrownBy(() -> CachepipeConfig.load(file)).hasMessageContaining("cannot read");
+    }
+
     @Test
     void shouldRejectInvalidEntityTypeName() {
         assertThatThrownBy(() -> CachepipeConfig.parse("entities:\n  User:\n    topics: [u]\n", Map.of()))
