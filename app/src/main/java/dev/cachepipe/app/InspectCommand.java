@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaParseException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -48,11 +49,8 @@ final class InspectCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "ID", description = "the entity id, e.g. 42")
     String entityId;
 
-    @Option(
-            names = {"-c", "--config"},
-            paramLabel = "FILE",
-            description = "YAML configuration, as for run (default: the bundled config/cachepipe.yaml)")
-    Path config;
+    @Mixin
+    ConfigOption config;
 
     @Option(
             names = "--schema",
@@ -71,7 +69,7 @@ final class InspectCommand implements Callable<Integer> {
                     spec.commandLine(), "ENTITY_TYPE must match [a-z0-9_-]{1,64} but was '" + entityType + "'");
         }
         PayloadRenderer renderer = new PayloadRenderer(readSchemas());
-        CachepipeConfig cfg = config == null ? CachepipeConfig.defaults() : CachepipeConfig.load(config);
+        CachepipeConfig cfg = config.load();
         PrintWriter out = spec.commandLine().getOut();
         if (!cfg.entities().containsKey(entityType)) {
             spec.commandLine()

@@ -26,6 +26,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -53,18 +54,15 @@ final class PublishCommand implements Callable<Integer> {
             description = "JSON lines file; '-' reads standard input")
     String file;
 
-    @Option(
-            names = {"-c", "--config"},
-            paramLabel = "FILE",
-            description = "YAML configuration, as for run (default: the bundled config/cachepipe.yaml)")
-    Path config;
+    @Mixin
+    ConfigOption config;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        CachepipeConfig cfg = config == null ? CachepipeConfig.defaults() : CachepipeConfig.load(config);
+        CachepipeConfig cfg = config.load();
         Infrastructure infra = Infrastructure.external(cfg, "publish", true, false);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

@@ -5,7 +5,6 @@ import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.WriterConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
@@ -17,6 +16,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -40,11 +40,8 @@ final class RebuildCommand implements Callable<Integer> {
             description = "Only this entity type (default: all)")
     String entityType;
 
-    @Option(
-            names = {"-c", "--config"},
-            paramLabel = "FILE",
-            description = "YAML configuration, as for run (default: the bundled config/cachepipe.yaml)")
-    Path config;
+    @Mixin
+    ConfigOption config;
 
     @Spec
     CommandSpec spec;
@@ -53,7 +50,7 @@ final class RebuildCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        CachepipeConfig cfg = config == null ? CachepipeConfig.defaults() : CachepipeConfig.load(config);
+        CachepipeConfig cfg = config.load();
         if (entityType != null && !cfg.entities().containsKey(entityType)) {
             throw new picocli.CommandLine.ParameterException(
                     spec.commandLine(),

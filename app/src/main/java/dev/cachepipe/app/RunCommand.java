@@ -1,7 +1,6 @@
 package dev.cachepipe.app;
 
 import dev.cachepipe.app.config.CachepipeConfig;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -9,7 +8,6 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code cachepipe run}: the topology and the cache writer in one process until SIGTERM. */
@@ -24,11 +22,8 @@ import picocli.CommandLine.Spec;
 final class RunCommand implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
-    @Option(
-            names = {"-c", "--config"},
-            paramLabel = "FILE",
-            description = "YAML configuration (default: the bundled config/cachepipe.yaml)")
-    Path config;
+    @Mixin
+    ConfigOption config;
 
     @Mixin
     OperatorEndpoints endpoints;
@@ -39,7 +34,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         endpoints.validate(spec.commandLine());
-        CachepipeConfig cfg = config == null ? CachepipeConfig.defaults() : CachepipeConfig.load(config);
+        CachepipeConfig cfg = config.load();
         CountDownLatch stopped = new CountDownLatch(1);
         JmxConnector jmx = endpoints.openJmx();
         Metrics metrics = Metrics.start(endpoints.wantsPrometheus());
