@@ -61,7 +61,9 @@ class DeadLetterIT {
                     generator.publish(50, 0);
                 }
                 generator.flush();
-                assertThat(generator.failed()).isZero();
+                assertThat(generator.failed())
+                        .as("records Kafka refused: %s", generator.failures())
+                        .isZero();
                 assertThat(oracle.poison()).containsExactlyInAnyOrderElementsOf(poison);
 
                 ConsistencyCheck.Result result = check.awaitConsistent(Duration.ofSeconds(60));

@@ -56,7 +56,9 @@ class PipelineConsistencyIT {
             try (EventGenerator generator = p.generator(settings, oracle);
                     ConsistencyCheck check = p.check(oracle)) {
                 assertThat(generator.publish(10_000, 0)).isEqualTo(10_000);
-                assertThat(generator.failed()).isZero();
+                assertThat(generator.failed())
+                        .as("records Kafka refused: %s", generator.failures())
+                        .isZero();
                 assertThat(oracle.eventCount()).isEqualTo(10_000);
                 assertThat(oracle.entityCount()).isEqualTo(1000);
                 assertThat(generator.duplicatesSent()).isEqualTo(1000);

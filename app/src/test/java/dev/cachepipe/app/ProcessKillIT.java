@@ -50,8 +50,10 @@ class ProcessKillIT {
         Process second = null;
         try (EventGenerator generator = p.generator(settings, oracle);
                 ConsistencyCheck check = p.check(oracle)) {
+            // publishes until told to stop, so the kill and the restart both happen while events flow however
+            // slowly the child JVMs start on a busy machine
             CompletableFuture<Long> publishing =
-                    CompletableFuture.supplyAsync(() -> generator.publishFor(Duration.ofSeconds(20), 400));
+                    CompletableFuture.supplyAsync(() -> generator.publishFor(Duration.ofMinutes(5), 400));
             first = startPipelineProcess(configFile, p.id + "-first");
             Process firstProcess = first;
             await("the first process writes to Redis")
@@ -77,8 +79,20 @@ class ProcessKillIT {
 
             Thread.sleep(1000);
             second = startPipelineProcess(configFile, p.id + "-second");
+            Process secondProcess = second;
+            Path secondLog = logFile(p.id + "-second");
+            await("the second process runs").atMost(Duration.ofSeconds(90)).until(() -> {
+                assertThat(secondProcess.isAlive())
+                        .as("second pipeline process alive")
+                        .isTrue();
+                return Files.exists(secondLog) && Files.readString(secondLog).contains("cachepipe running");
+            });
+            Thread.sleep(3000); // events keep flowing through the second process for a while
+            generator.stop();
             assertThat(publishing.get()).isPositive();
-            assertThat(generator.failed()).isZero();
+            assertThat(generator.failed())
+                    .as("records Kafka refused: %s", generator.failures())
+                    .isZero();
 
             ConsistencyCheck.Result result = check.awaitConsistent(Duration.ofSeconds(120));
 
@@ -94,7 +108,7 @@ class ProcessKillIT {
     /** {@code java -cp <test class path> dev.cachepipe.app.Main run --config FILE}, output to target/tmp/NAME.log. */
     private static Process startPipelineProcess(Path config, String name) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path log = Path.of(System.getProperty("java.io.tmpdir"), name + ".log");
+        Path log = logFile(name);
         return new ProcessBuilder(List.of(
                         java,
                         "-Xmx384m",
@@ -108,6 +122,10 @@ class ProcessKillIT {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
+    }
+
+    private static Path logFile(String name) {
+        return Path.of(System.getProperty("java.io.tmpdir"), name + ".log");
     }
 
     private static void stop(Process p) throws InterruptedException {

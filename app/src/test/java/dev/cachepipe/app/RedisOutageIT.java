@@ -91,7 +91,9 @@ class RedisOutageIT {
                         .atMost(Duration.ofSeconds(30))
                         .until(() -> p.pipeline().healthy());
                 assertThat(publishing.get()).isPositive();
-                assertThat(generator.failed()).isZero();
+                assertThat(generator.failed())
+                        .as("records Kafka refused: %s", generator.failures())
+                        .isZero();
 
                 ConsistencyCheck.Result result = check.awaitConsistent(Duration.ofSeconds(90));
 

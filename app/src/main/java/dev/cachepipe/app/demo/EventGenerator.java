@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
 public final class EventGenerator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventGenerator.class);
     private static final AvroSerde<DomainEvent> SERDE = AvroSerde.of(DomainEvent.class);
+    private static final int KEPT_FAILURES = 5;
     /** Poison payloads above this are not generated: they would exceed Kafka's default message size. */
     static final int MAX_OVERSIZED_PAYLOAD = 512 * 1024;
 
@@ -135,6 +136,7 @@ public final class EventGenerator implements AutoCloseable {
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong acknowledged = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
+    private final java.util.Queue<String> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicLong poisonSent = new AtomicLong();
     private final AtomicLong duplicatesSent = new AtomicLong();
     private final AtomicLong outOfOrderSent = new AtomicLong();
@@ -229,6 +231,19 @@ public final class EventGenerator implements AutoCloseable {
         return failed.get();
     }
 
+    /** Why Kafka refused records (the first {@value #KEPT_FAILURES}), for test reports. */
+    public List<String> failures() {
+        return List.copyOf(failures);
+    }
+
+    private void fail(String what, Exception error) {
+        failed.incrementAndGet();
+        if (failures.size() < KEPT_FAILURES) {
+            failures.add(what + ": " + error);
+        }
+        log.warn("Kafka refused {}: {}", what, error.toString());
+    }
+
     /** Poison records handed to the producer. */
     public long poisonSent() {
         return poisonSent.get();
@@ -318,12 +333,7 @@ public final class EventGenerator implements AutoCloseable {
                         acknowledged.incrementAndGet();
                         oracle.record(event, sentAt);
                     } else {
-                        failed.incrementAndGet();
-                        log.warn(
-                                "Kafka refused an event for {} {}: {}",
-                                event.getEntityType(),
-                                event.getEntityId(),
-                                error.toString());
+                        fail("an event for " + event.getEntityType() + " " + event.getEntityId(), error);
                     }
                 });
     }
@@ -336,8 +346,7 @@ public final class EventGenerator implements AutoCloseable {
                 acknowledged.incrementAndGet();
                 oracle.recordPoison(p);
             } else {
-                failed.incrementAndGet();
-                log.warn("Kafka refused a poison record ({}): {}", p.kind(), error.toString());
+                fail("a poison record (" + p.kind() + ")", error);
             }
         });
     }
