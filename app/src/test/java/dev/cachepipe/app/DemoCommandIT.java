@@ -18,7 +18,18 @@ class DemoCommandIT {
         int code;
         System.setOut(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
         try {
-            code = Main.execute("demo", "--duration", "6s", "--rate", "400", "--entities", "60", "--seed", "7");
+            code = Main.execute(
+                    "demo",
+                    "--duration",
+                    "6s",
+                    "--rate",
+                    "400",
+                    "--entities",
+                    "60",
+                    "--seed",
+                    "7",
+                    "--catch-up-timeout",
+                    "180s");
         } finally {
             System.setOut(original);
         }

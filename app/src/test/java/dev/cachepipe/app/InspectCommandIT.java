@@ -100,7 +100,7 @@ class InspectCommandIT {
 
             long fingerprint = SchemaNormalization.parsingFingerprint64(profile);
             TestPipeline.CliRun unknownSchema = TestPipeline.cli("inspect", "user", "44", "-c", config);
-            assertThat(unknownSchema.exitCode()).isZero();
+            assertThat(unknownSchema.exitCode()).as(unknownSchema.toString()).isZero();
             assertThat(unknownSchema.out())
                     .contains("content type  application/avro\n")
                     .contains("Avro single-object encoding, writer schema fingerprint "
@@ -119,11 +119,11 @@ class InspectCommandIT {
                                     + ") as JSON:\n{\n  \"name\" : \"Ada\",\n  \"age\" : 36,\n  \"email\" : \"ada@example.com\"\n}");
 
             TestPipeline.CliRun absent = TestPipeline.cli("inspect", "user", "nobody", "-c", config);
-            assertThat(absent.exitCode()).isEqualTo(1);
+            assertThat(absent.exitCode()).as(absent.toString()).isEqualTo(1);
             assertThat(absent.out()).contains("state         absent: not in Redis");
 
             TestPipeline.CliRun badType = TestPipeline.cli("inspect", "User!", "1", "-c", config);
-            assertThat(badType.exitCode()).isEqualTo(2);
+            assertThat(badType.exitCode()).as(badType.toString()).isEqualTo(2);
             assertThat(badType.err()).contains("ENTITY_TYPE must match [a-z0-9_-]{1,64} but was 'User!'");
         }
     }

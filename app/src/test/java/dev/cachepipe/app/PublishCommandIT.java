@@ -75,14 +75,19 @@ class PublishCommandIT {
                     .doesNotContain(":9:");
 
             String user42 = p.id + ":user:42";
-            await().atMost(Duration.ofSeconds(30))
+            await("user 42 at version 2 in Redis")
+                    .atMost(Duration.ofSeconds(60))
                     .until(() -> probe.read(user42).map(CacheEntry::version).orElse(0L) == 2L);
             CacheEntry e = probe.read(user42).orElseThrow();
             assertThat(e.contentType()).isEqualTo("application/json");
             assertThat(new String(e.payload(), StandardCharsets.UTF_8))
                     .isEqualTo("{\"name\":\"Ada L.\",\"tags\":[1,2]}");
-            await().atMost(Duration.ofSeconds(30))
+            await("order o-1 in Redis")
+                    .atMost(Duration.ofSeconds(60))
                     .until(() -> probe.read(p.id + ":order:o-1").isPresent());
+            await("user 44's tombstone in Redis")
+                    .atMost(Duration.ofSeconds(60))
+                    .until(() -> probe.read(p.id + ":user:44").isPresent());
             CacheEntry tombstone = probe.read(p.id + ":user:44").orElseThrow();
             assertThat(tombstone.state()).isEqualTo(CacheEntry.State.TOMBSTONE);
             assertThat(tombstone.occurredAt())

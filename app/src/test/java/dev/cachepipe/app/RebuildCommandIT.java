@@ -43,14 +43,16 @@ class RebuildCommandIT {
                 // the pipeline is stopped, so only the command can bring the entries back
                 p.stopPipeline();
                 assertThat(redis.command("FLUSHALL")).startsWith("+OK");
-                assertThat(check.check().consistent()).isZero();
+                assertThat(check.check().consistent())
+                        .as("entries left after FLUSHALL")
+                        .isZero();
                 Path config = p.configFile();
 
                 TestPipeline.CliRun run = TestPipeline.cli("rebuild", "--config", config.toString());
 
                 assertThat(run.exitCode()).as(run.toString()).isZero();
                 ConsistencyCheck.Result result = check.check();
-                assertThat(result.mismatches()).isEmpty();
+                assertThat(result.mismatches()).as(run.toString()).isEmpty();
                 assertThat(result.consistent()).isEqualTo(oracle.entityCount());
                 assertThat(result.expired()).isZero();
                 assertThat(run.out())
@@ -80,7 +82,9 @@ class RebuildCommandIT {
                                 .isEmpty();
                     }
                 }
-                assertThat(probe.sync().exists(CacheRebuild.markerKey(p.id))).isZero();
+                assertThat(probe.sync().exists(CacheRebuild.markerKey(p.id)))
+                        .as("marker after a rebuild of one entity type only")
+                        .isZero();
             }
         }
     }

@@ -260,7 +260,7 @@ class CacheRebuildIT {
 
         // a second run finds everything current: nothing applied, nothing announced
         CacheRebuild.Result again = rebuild(null);
-        assertThat(again.progress().applied()).isZero();
+        assertThat(again.progress().applied()).as("second run: %s", again).isZero();
         assertThat(again.progress().duplicate()).isEqualTo(10);
         assertThat(invalidations()).hasSize(4);
     }

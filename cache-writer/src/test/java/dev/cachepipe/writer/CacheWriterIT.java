@@ -259,9 +259,9 @@ class CacheWriterIT {
     }
 
     private List<CacheInvalidation> awaitInvalidations(int count) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             pollInvalidations(Duration.ofMillis(200));
-            return received.size() >= count;
+            assertThat(received.size()).as("invalidations received").isGreaterThanOrEqualTo(count);
         });
         // and no more than that
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(700);
@@ -284,7 +284,9 @@ class CacheWriterIT {
     }
 
     private void awaitCommitted(long total) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> committed() == total);
+        await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(
+                        () -> assertThat(committed()).as("offsets committed").isEqualTo(total));
     }
 
     private int groupMembers() throws Exception {
@@ -481,7 +483,7 @@ class CacheWriterIT {
         send(upsert("s1", 1, false));
         await().atMost(Duration.ofSeconds(10)).until(() -> writer.healthReason().startsWith("Redis unavailable:"));
         Thread.sleep(1000);
-        assertThat(committed()).isZero();
+        assertThat(committed()).as("offsets committed while Redis is down").isZero();
         redis.restart();
         awaitInvalidations(1);
         awaitCommitted(1);
@@ -539,7 +541,7 @@ class CacheWriterIT {
         Thread.sleep(1500);
         assertThat(entry("n2")).isEmpty();
         assertThat(committed()).isEqualTo(2);
-        assertThat(counter("skipped")).isZero();
+        assertThat(counter("skipped")).as("mutations skipped").isZero();
     }
 
     @Test
