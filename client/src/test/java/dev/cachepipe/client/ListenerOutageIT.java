@@ -39,7 +39,9 @@ class ListenerOutageIT {
         client = TestInfra.client(redis, kafka, topic, prefix)
                 .name("outage")
                 .meterRegistry(registry)
-                .listenerMaxDisconnect(Duration.ofSeconds(1))
+                // Long enough that a slow check on a loaded machine is not an outage; stopping the broker is.
+                .listenerMaxDisconnect(Duration.ofSeconds(3))
+                .redisTimeout(TestInfra.PATIENT_REDIS_TIMEOUT) // reads go to Redis and must answer
                 .build();
         items = client.entity("item", Codec.json(Item.class));
     }
@@ -55,6 +57,20 @@ class ListenerOutageIT {
         return ((DefaultEntityCache<Item>) items).peekLocal(id);
     }
 
+    private double resyncs(String reason) {
+        return registry.get("cachepipe.client.resyncs")
+                .tag("reason", reason)
+                .functionCounter()
+                .count();
+    }
+
+    private String resyncsByReason() {
+        return registry.find("cachepipe.client.resyncs").functionCounters().stream()
+                .map(c -> c.getId().getTag("reason") + "=" + (long) c.count())
+                .toList()
+                .toString();
+    }
+
     private boolean l1On() {
         return ((DefaultCacheClient) client).l1Enabled();
     }
@@ -65,16 +81,12 @@ class ListenerOutageIT {
         assertThat(items.get("1")).contains(new Item("1", 1, "v1"));
         assertThat(local("1")).isNotNull();
 
+        double disconnectedBefore = resyncs("disconnected");
         kafka.stop();
 
-        await().atMost(WAIT).until(() -> client.stats().resyncs() == 1);
+        await().atMost(WAIT).until(() -> resyncs("disconnected") > disconnectedBefore);
         assertThat(local("1")).as("L1 cleared").isNull();
         assertThat(l1On()).isFalse();
-        assertThat(registry.get("cachepipe.client.resyncs")
-                        .tag("reason", "disconnected")
-                        .functionCounter()
-                        .count())
-                .isEqualTo(1.0);
         assertThat(registry.get("cachepipe.client.listener.connected").gauge().value())
                 .isZero();
 
@@ -84,16 +96,35 @@ class ListenerOutageIT {
         assertThat(local("1")).isNull();
         writer.writeUpsert("item", "1", 3, SimulatedWriter.json(new Item("1", 3, "v3")), "application/json");
         assertThat(items.get("1")).contains(new Item("1", 3, "v3"));
+        // The broker is still down, so contact cannot have come back: a second resync now would be one per check.
+        assertThat(resyncs("disconnected"))
+                .as("counted once per outage, not once per failed check; by reason: %s", resyncsByReason())
+                .isEqualTo(disconnectedBefore + 1);
 
         kafka.start();
 
         await().atMost(WAIT).until(this::l1On);
-        assertThat(client.stats().resyncs()).as("counted once per outage").isEqualTo(1);
-        assertThat(items.get("1")).contains(new Item("1", 3, "v3"));
-        assertThat(local("1")).as("L1 in use again").isNotNull();
+        // Coming back is no resync of its own (L1 was off and empty). A second DISCONNECTED resync is harmless (a
+        // freshly restarted broker on a loaded machine may be slow to answer once more): not asserted exactly.
+        for (String reason : new String[] {"lag", "offsets_reset", "partitions_changed"}) {
+            assertThat(resyncs(reason))
+                    .as("%s resyncs after the broker came back; by reason: %s", reason, resyncsByReason())
+                    .isZero();
+        }
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(items.get("1")).contains(new Item("1", 3, "v3"));
+            assertThat(local("1")).as("L1 in use again").isNotNull();
+        });
         writer.upsert("item", new Item("1", 4, "v4"), true);
-        await().atMost(WAIT)
-                .untilAsserted(() -> assertThat(local("1")).isEqualTo(L1Entry.value(4, new Item("1", 4, "v4"))));
+        await().atMost(WAIT).untilAsserted(() -> {
+            // Reading again refills L1 should a second resync have cleared it; a missed invalidation keeps v3.
+            if (local("1") == null) {
+                assertThat(items.get("1")).contains(new Item("1", 4, "v4"));
+            }
+            assertThat(local("1"))
+                    .as("L1 follows invalidations again")
+                    .isEqualTo(L1Entry.value(4, new Item("1", 4, "v4")));
+        });
         writer.upsert("item", new Item("1", 5, "v5"), false);
         await().atMost(WAIT).untilAsserted(() -> assertThat(items.get("1")).contains(new Item("1", 5, "v5")));
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.cachepipe.client.internal.DefaultEntityCache;
+import dev.cachepipe.client.internal.L1Entry;
 import dev.cachepipe.embedded.EmbeddedKafka;
 import dev.cachepipe.embedded.RedisServer;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -39,12 +40,19 @@ class ListenerResyncIT {
                 .name("resync")
                 .meterRegistry(registry)
                 .kafkaProperty("metadata.max.age.ms", 300)
-                .listenerMaxDisconnect(Duration.ofMillis(800))
+                // Not about lost contact: a loaded broker must not cause DISCONNECTED resyncs, nor a slow Redis
+                // empty (uncached) reads.
+                .listenerMaxDisconnect(Duration.ofSeconds(5))
+                .redisTimeout(TestInfra.PATIENT_REDIS_TIMEOUT)
                 .build();
         items = client.entity("item", Codec.json(Item.class));
         writer.upsert("item", new Item("1", 1, "v1"), false);
-        items.get("1");
-        assertThat(((DefaultEntityCache<Item>) items).peekLocal("1")).isNotNull();
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(items.get("1")).isPresent();
+            assertThat(((DefaultEntityCache<Item>) items).peekLocal("1"))
+                    .as("L1 holds 1 before the topic changes")
+                    .isNotNull();
+        });
     }
 
     @AfterEach
@@ -83,8 +91,11 @@ class ListenerResyncIT {
         }
         await().atMost(WAIT).untilAsserted(() -> {
             for (int i = 2; i <= 6; i++) {
-                assertThat(((DefaultEntityCache<Item>) items).peekLocal("k" + i).version())
-                        .isEqualTo(2);
+                assertThat(((DefaultEntityCache<Item>) items).peekLocal("k" + i))
+                        .as("L1 entry of k%d", i)
+                        .isNotNull()
+                        .extracting(L1Entry::version)
+                        .isEqualTo(2L);
             }
         });
     }
@@ -110,10 +121,11 @@ class ListenerResyncIT {
         });
         writer.upsert("item", new Item("1", 3, "v3"), true);
         await().atMost(WAIT)
-                .untilAsserted(() -> assertThat(((DefaultEntityCache<Item>) items)
-                                .peekLocal("1")
-                                .version())
-                        .isEqualTo(3));
+                .untilAsserted(() -> assertThat(((DefaultEntityCache<Item>) items).peekLocal("1"))
+                        .as("L1 entry of 1")
+                        .isNotNull()
+                        .extracting(L1Entry::version)
+                        .isEqualTo(3L));
         System.out.println("resyncs after recreation: "
                 + registry.find("cachepipe.client.resyncs").functionCounters().stream()
                         .map(c -> c.getId().getTag("reason") + "=" + c.count())

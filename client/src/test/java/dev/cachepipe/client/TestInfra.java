@@ -15,6 +15,12 @@ final class TestInfra {
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
     private static RedisServer redis;
 
+    /**
+     * A Redis timeout for tests that are not about a slow Redis. On a loaded CI machine one reply can take longer than
+     * the 300 ms of {@link #client}, and a read that times out is an empty read (counted as an L2 error).
+     */
+    static final Duration PATIENT_REDIS_TIMEOUT = Duration.ofSeconds(5);
+
     private TestInfra() {}
 
     static EmbeddedKafka kafka() {
