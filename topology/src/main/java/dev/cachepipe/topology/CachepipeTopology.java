@@ -87,8 +87,10 @@ public final class CachepipeTopology {
         AvroSerde<DomainEvent> events = AvroSerde.of(DomainEvent.class).withWriterSchemas(olderDomainEventSchemas);
 
         StreamsBuilder builder = new StreamsBuilder();
-        builder.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(VERSIONS_STORE), Serdes.String(), Serdes.Long()));
+        // timestamped: each version carries when it was last raised, so that old keys can be forgotten (a plain
+        // key-value store of an earlier release is upgraded in place, its changelog read as it is)
+        builder.addStateStore(Stores.timestampedKeyValueStoreBuilder(
+                Stores.persistentTimestampedKeyValueStore(VERSIONS_STORE), Serdes.String(), Serdes.Long()));
 
         KStream<byte[], DomainEvent> merged = null;
         for (String topic : config.sourceTopics()) {

@@ -1,6 +1,7 @@
 package dev.cachepipe.topology;
 
 import dev.cachepipe.schemas.RedisLayout;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.Map;
 import java.util.SortedSet;
@@ -17,9 +18,28 @@ import java.util.TreeSet;
  * @param mutationsTopic compacted output topic of cache mutations (key = Redis key)
  * @param deadLetterTopic topic receiving bad input unchanged, with reason headers
  * @param entities policies by entity type; each key equals its policy's {@code entityType}
+ * @param versionRetention how long the topology remembers the highest version it emitted for a key after that version
+ *     was last raised (at least {@link #MIN_VERSION_RETENTION}); a key forgotten since lets its next event through
+ *     whatever its version, and Redis's own version gate decides while the entry lives there
  */
 public record TopologyConfig(
-        String keyPrefix, String mutationsTopic, String deadLetterTopic, Map<String, EntityPolicy> entities) {
+        String keyPrefix,
+        String mutationsTopic,
+        String deadLetterTopic,
+        Map<String, EntityPolicy> entities,
+        Duration versionRetention) {
+
+    /** How long versions are remembered unless configured: a week. */
+    public static final Duration DEFAULT_VERSION_RETENTION = Duration.ofDays(7);
+
+    /** The shortest allowed {@code versionRetention}. */
+    public static final Duration MIN_VERSION_RETENTION = Duration.ofMinutes(1);
+
+    /** A configuration that remembers versions for {@link #DEFAULT_VERSION_RETENTION}. */
+    public TopologyConfig(
+            String keyPrefix, String mutationsTopic, String deadLetterTopic, Map<String, EntityPolicy> entities) {
+        this(keyPrefix, mutationsTopic, deadLetterTopic, entities, DEFAULT_VERSION_RETENTION);
+    }
 
     /** Validates every field; messages name the key, the value and what is allowed. */
     public TopologyConfig {
@@ -52,6 +72,9 @@ public record TopologyConfig(
             }
         }
         entities = Collections.unmodifiableMap(new TreeMap<>(entities));
+        if (versionRetention == null || versionRetention.compareTo(MIN_VERSION_RETENTION) < 0) {
+            throw new IllegalArgumentException("versionRetention must be at least 1m but was " + versionRetention);
+        }
     }
 
     /** The distinct source topics of all entity types, sorted. */

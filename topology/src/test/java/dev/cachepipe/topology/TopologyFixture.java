@@ -92,6 +92,18 @@ final class TopologyFixture implements AutoCloseable {
         this(CachepipeTopology.build(config(), registry), CachepipeTopology.streamsProperties(config(), registry));
     }
 
+    /** The topology for {@code config}, counting into {@code registry}. */
+    TopologyFixture(TopologyConfig config, io.micrometer.core.instrument.MeterRegistry registry) {
+        this(CachepipeTopology.build(config, registry), CachepipeTopology.streamsProperties(config, registry));
+    }
+
+    /** {@link #config()} with another version retention. */
+    static TopologyConfig config(Duration versionRetention) {
+        TopologyConfig c = config();
+        return new TopologyConfig(
+                c.keyPrefix(), c.mutationsTopic(), c.deadLetterTopic(), c.entities(), versionRetention);
+    }
+
     private TopologyFixture(Topology topology, Properties props) {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");

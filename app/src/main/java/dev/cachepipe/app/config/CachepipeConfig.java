@@ -35,6 +35,7 @@ public record CachepipeConfig(
         Redis redis,
         Topics topics,
         Writer writer,
+        Topology topology,
         Map<String, EntityPolicy> entities,
         List<Schema> domainEventWriterSchemas) {
 
@@ -101,6 +102,13 @@ public record CachepipeConfig(
             boolean selfHealing,
             Duration markerCheckInterval) {}
 
+    /**
+     * Topology settings.
+     *
+     * @param versionRetention how long the highest emitted version of a key is remembered after it was last raised
+     */
+    public record Topology(Duration versionRetention) {}
+
     /** The configuration bundled in the jar ({@code config/cachepipe.yaml}), with the process environment. */
     public static CachepipeConfig defaults() {
         try (InputStream in = CachepipeConfig.class.getResourceAsStream(DEFAULT_RESOURCE_PATH)) {
@@ -140,7 +148,7 @@ public record CachepipeConfig(
                     + (e.getLocation() == null ? "?" : e.getLocation().getLineNr()));
         }
         Section top = new Section("", root, env);
-        top.allowOnly("kafka", "redis", "topics", "writer", "entities", "schemas");
+        top.allowOnly("kafka", "redis", "topics", "writer", "topology", "entities", "schemas");
 
         Section k = top.section("kafka");
         k.allowOnly("bootstrapServers", "applicationId", "properties", "stateDir");
@@ -202,9 +210,17 @@ public record CachepipeConfig(
                     "must be >= writer.retryBackoffMin (" + Durations.format(writer.retryBackoffMin()) + ")");
         }
 
+        Section tp = top.section("topology");
+        tp.allowOnly("versionRetention");
+        Topology topology = new Topology(tp.duration("versionRetention", "7d"));
+        if (topology.versionRetention().compareTo(TopologyConfig.MIN_VERSION_RETENTION) < 0) {
+            throw new ConfigException(
+                    tp.key("versionRetention"), Durations.format(topology.versionRetention()), "must be at least 1m");
+        }
+
         Map<String, EntityPolicy> entities = entities(top.section("entities"), topics);
         return new CachepipeConfig(
-                kafka, redis, topics, writer, entities, writerSchemas(top.section("schemas"), baseDir));
+                kafka, redis, topics, writer, topology, entities, writerSchemas(top.section("schemas"), baseDir));
     }
 
     /**
@@ -329,7 +345,8 @@ public record CachepipeConfig(
 
     /** The topology's view of this configuration. */
     public TopologyConfig topologyConfig() {
-        return new TopologyConfig(redis.keyPrefix(), topics.mutations(), topics.deadLetter(), entities);
+        return new TopologyConfig(
+                redis.keyPrefix(), topics.mutations(), topics.deadLetter(), entities, topology.versionRetention());
     }
 
     /** Every source topic of every entity type, without duplicates, in configuration order. */

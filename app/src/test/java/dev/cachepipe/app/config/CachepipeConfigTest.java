@@ -57,6 +57,20 @@ class CachepipeConfigTest {
     }
 
     @Test
+    void shouldRememberVersionsForAWeekByDefaultAndRefuseLessThanAMinute() {
+        CachepipeConfig defaults = CachepipeConfig.parse(MINIMAL, Map.of());
+        assertThat(defaults.topologyConfig().versionRetention()).isEqualTo(Duration.ofDays(7));
+        CachepipeConfig set = CachepipeConfig.parse("topology:\n  versionRetention: 30d\n" + MINIMAL, Map.of());
+        assertThat(set.topologyConfig().versionRetention()).isEqualTo(Duration.ofDays(30));
+        assertThatThrownBy(() -> CachepipeConfig.parse("topology:\n  versionRetention: 30s\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("topology.versionRetention")
+                .hasMessageContaining("'30s'")
+                .hasMessageContaining("at least 1m");
+        assertThatThrownBy(() -> CachepipeConfig.parse("topology:\n  retention: 30d\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("topology.retention");
+    }
+
+    @Test
     void shouldSubstituteEnvironmentWhenVariablesAreSet() {
         String yaml = """
                 kafka:

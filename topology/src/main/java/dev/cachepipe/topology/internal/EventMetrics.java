@@ -27,6 +27,7 @@ public final class EventMetrics {
 
     public static final String EVENTS = "cachepipe.events";
     public static final String DEAD_LETTERS = "cachepipe.dead.letters";
+    public static final String VERSIONS_FORGOTTEN = "cachepipe.versions.forgotten";
     public static final String UNKNOWN_TYPE = "unknown";
 
     /** Counts nothing (no registry given). */
@@ -56,6 +57,7 @@ public final class EventMetrics {
         for (DeadLetterReason r : DeadLetterReason.values()) {
             m.deadLetters(r.code());
         }
+        m.versionsForgotten(0);
         return m;
     }
 
@@ -94,6 +96,19 @@ public final class EventMetrics {
     void deadLetteredAfterEmit(String reason) {
         if (registry != null) {
             deadLetters(reason).increment();
+        }
+    }
+
+    /** Keys whose highest emitted version was forgotten after the retention. */
+    void versionsForgotten(int keys) {
+        if (registry != null) {
+            counters.computeIfAbsent(
+                            VERSIONS_FORGOTTEN,
+                            k -> Counter.builder(VERSIONS_FORGOTTEN)
+                                    .description("Keys whose highest emitted version the topology forgot because it"
+                                            + " was not raised within topology.versionRetention")
+                                    .register(registry))
+                    .increment(keys);
         }
     }
 

@@ -5,13 +5,20 @@ import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.topology.EntityPolicy;
 import dev.cachepipe.topology.TopologyConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.TimestampedKeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,16 +26,28 @@ import org.slf4j.LoggerFactory;
  * Validates each event, applies its entity type's policy and emits the mutation keyed by Redis key, unless the
  * versions store already holds a higher version for that key (stale events are dropped, equal versions are
  * re-emitted so at-least-once reprocessing after a crash loses nothing).
+ *
+ * <p>Each stored version carries the wall-clock time it was last raised. Once a second, a punctuation walks the next
+ * {@value #PRUNE_BATCH} entries of the store (resuming where the last one stopped, wrapping at the end) and forgets
+ * those older than {@link TopologyConfig#versionRetention()}, so the store holds the keys that changed within the
+ * retention rather than every key ever seen.
  */
 public final class MutationProcessor implements Processor<byte[], DomainEvent, String, CacheMutation> {
     private static final Logger log = LoggerFactory.getLogger(MutationProcessor.class);
+
+    /** How often the store is pruned. */
+    static final Duration PRUNE_INTERVAL = Duration.ofSeconds(1);
+
+    /** Entries examined per pruning pass, so that a pass never holds up the stream thread for long. */
+    static final int PRUNE_BATCH = 5_000;
 
     private final TopologyConfig config;
     private final EventValidator validator;
     private final String storeName;
     private final EventMetrics metrics;
     private ProcessorContext<String, CacheMutation> context;
-    private KeyValueStore<String, Long> versions;
+    private TimestampedKeyValueStore<String, Long> versions;
+    private String pruneFrom; // the next pass starts at this key; null: at the beginning
 
     public MutationProcessor(TopologyConfig config, String storeName) {
         this(config, storeName, EventMetrics.NOOP);
@@ -45,6 +64,7 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
     public void init(ProcessorContext<String, CacheMutation> context) {
         this.context = context;
         this.versions = context.getStateStore(storeName);
+        context.schedule(PRUNE_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::prune);
     }
 
     @Override
@@ -59,17 +79,47 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
             return; // expire-only
         }
         long version = event.getVersion();
-        Long stored = versions.get(key);
+        ValueAndTimestamp<Long> entry = versions.get(key);
+        Long stored = entry == null ? null : entry.value();
         if (stored != null && version < stored) {
             log.debug("Dropping stale event for {}: version {} < emitted version {}", key, version, stored);
             metrics.stale(event.getEntityType());
             return;
         }
         if (stored == null || version > stored) {
-            versions.put(key, version);
+            versions.put(key, ValueAndTimestamp.make(version, context.currentSystemTimeMs()));
         }
         // The source's headers are the producer's business; the mutation carries what the writer needs.
         context.forward(record.withKey(key).withValue(mutation.get()).withHeaders(new RecordHeaders()));
         metrics.mutated(event.getEntityType());
+    }
+
+    /** Forgets, among the next {@value #PRUNE_BATCH} entries, the versions last raised before the retention. */
+    void prune(long now) {
+        long cutoff = now - config.versionRetention().toMillis();
+        List<String> expired = new ArrayList<>();
+        int examined = 0;
+        String next = null;
+        try (KeyValueIterator<String, ValueAndTimestamp<Long>> it = versions.range(pruneFrom, null)) {
+            while (it.hasNext()) {
+                KeyValue<String, ValueAndTimestamp<Long>> kv = it.next();
+                if (examined == PRUNE_BATCH) {
+                    next = kv.key;
+                    break;
+                }
+                examined++;
+                if (kv.value == null || kv.value.timestamp() < cutoff) {
+                    expired.add(kv.key);
+                }
+            }
+        }
+        pruneFrom = next; // null after the last key: the next pass starts over
+        for (String key : expired) {
+            versions.delete(key);
+        }
+        if (!expired.isEmpty()) {
+            metrics.versionsForgotten(expired.size());
+            log.debug("Forgot the versions of {} keys not raised for {}", expired.size(), config.versionRetention());
+        }
     }
 }

@@ -1,0 +1,104 @@
+package dev.cachepipe.topology;
+
+import static dev.cachepipe.topology.TopologyFixture.USERS;
+import static dev.cachepipe.topology.TopologyFixture.upsert;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.groups.Tuple.tuple;
+
+import dev.cachepipe.avro.CacheMutation;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The versions store forgets a key once its highest emitted version was not raised for {@code versionRetention}, in
+ * bounded passes, so that it holds the keys that changed recently rather than every key ever seen.
+ */
+class VersionRetentionTest {
+    private static final Duration RETENTION = Duration.ofMinutes(10);
+
+    @Test
+    void shouldDropStaleEventsWithinTheRetentionAndLetThemThroughOnceTheKeyIsForgotten() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (TopologyFixture f = new TopologyFixture(TopologyFixture.config(RETENTION), registry)) {
+            f.pipe(USERS, upsert("user", "old", 5, "{}"));
+            f.pipe(USERS, upsert("user", "raised", 1, "{}"));
+            f.driver.advanceWallClockTime(Duration.ofMinutes(6));
+            f.pipe(USERS, upsert("user", "raised", 2, "{}")); // raising a version restarts its retention
+            f.pipe(USERS, upsert("user", "old", 3, "{}")); // stale and still remembered: dropped
+            f.pipe(USERS, upsert("user", "old", 5, "{}")); // the same version again: re-emitted
+            assertThat(versions(f)).containsOnlyKeys("cache:user:old", "cache:user:raised");
+
+            f.driver.advanceWallClockTime(Duration.ofMinutes(5)); // 11 min after old, 5 after raised
+
+            assertThat(versions(f)).containsOnlyKeys("cache:user:raised");
+            assertThat(registry.get("cachepipe.versions.forgotten").counter().count())
+                    .isEqualTo(1.0);
+            f.pipe(USERS, upsert("user", "old", 3, "{}")); // forgotten: Redis's version gate decides now
+            f.pipe(USERS, upsert("user", "raised", 1, "{}")); // remembered: dropped
+
+            assertThat(f.readMutations())
+                    .extracting(CacheMutation::getKey, CacheMutation::getVersion)
+                    .containsExactly(
+                            tuple("cache:user:old", 5L),
+                            tuple("cache:user:raised", 1L),
+                            tuple("cache:user:raised", 2L),
+                            tuple("cache:user:old", 5L),
+                            tuple("cache:user:old", 3L));
+            assertThat(versions(f)).containsEntry("cache:user:old", 3L).containsEntry("cache:user:raised", 2L);
+        }
+    }
+
+    @Test
+    void shouldForgetInBoundedPassesThatResumeWhereTheLastOneStopped() {
+        // 6,000 recent keys sort before 6,000 old ones: a pass examines 5,000 entries, so only a pass that resumes
+        // where the last one stopped ever reaches the old keys
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (TopologyFixture f = new TopologyFixture(TopologyFixture.config(RETENTION), registry)) {
+            for (int i = 0; i < 6_000; i++) {
+                f.pipe(USERS, upsert("user", "old-" + i, 1, "{}"));
+            }
+            f.driver.advanceWallClockTime(Duration.ofMinutes(6)); // a pass over 5,000 of them, none old yet
+            f.driver.advanceWallClockTime(Duration.ofSeconds(1)); // and over the other 1,000: the next starts over
+            for (int i = 0; i < 6_000; i++) {
+                f.pipe(USERS, upsert("user", "new-" + i, 1, "{}"));
+            }
+            f.driver.advanceWallClockTime(Duration.ofMinutes(5)); // pass 1: 5,000 recent keys, all kept
+            assertThat(versions(f)).hasSize(12_000);
+
+            f.driver.advanceWallClockTime(Duration.ofSeconds(1)); // pass 2: 1,000 recent, 4,000 old forgotten
+            assertThat(versions(f)).hasSize(8_000);
+            f.driver.advanceWallClockTime(Duration.ofSeconds(1)); // pass 3: the last 2,000 old ones, then over
+            assertThat(versions(f))
+                    .hasSize(6_000)
+                    .allSatisfy((key, version) -> assertThat(key).startsWith("cache:user:new-"));
+            assertThat(registry.get("cachepipe.versions.forgotten").counter().count())
+                    .isEqualTo(6_000);
+        }
+    }
+
+    @Test
+    void shouldRefuseARetentionShorterThanAMinute() {
+        assertThatThrownBy(() -> TopologyFixture.config(Duration.ofSeconds(59)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("versionRetention must be at least 1m but was PT59S");
+    }
+
+    private static Map<String, Long> versions(TopologyFixture f) {
+        KeyValueStore<String, Long> store = f.driver.getKeyValueStore(CachepipeTopology.VERSIONS_STORE);
+        Map<String, Long> out = new TreeMap<>();
+        try (KeyValueIterator<String, Long> it = store.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, Long> kv = it.next();
+                out.put(kv.key, kv.value);
+            }
+        }
+        return out;
+    }
+}
