@@ -129,6 +129,9 @@ public final class CachepipeTopology {
         props.put(
                 StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
                 UsePartitionTimeOnInvalidTimestamp.class.getName());
+        // The topology has no global stores; enabling the handler for the global thread too is what Kafka Streams
+        // recommends at start-up (and what later releases always do). Named by its string: the constant is deprecated.
+        props.put("processing.exception.handler.global.enabled", true);
         return props;
     }
 

@@ -482,9 +482,10 @@ class CachepipeTopologyTest {
                         "dev.cachepipe.topology.internal.DeadLetterProductionHandler")
                 .containsEntry(
                         StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
-                        "org.apache.kafka.streams.processor.UsePartitionTimeOnInvalidTimestamp");
+                        "org.apache.kafka.streams.processor.UsePartitionTimeOnInvalidTimestamp")
+                .containsEntry("processing.exception.handler.global.enabled", true);
         Set<Object> keys = props.keySet();
-        assertThat(keys).hasSize(5);
+        assertThat(keys).hasSize(6);
     }
 
     private static String header(Headers headers, String name) {
