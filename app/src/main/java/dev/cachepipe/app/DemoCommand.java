@@ -256,7 +256,7 @@ final class DemoCommand implements Callable<Integer> {
             builder.setConsumer(new ConsoleProgressBarConsumer(out)).setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK);
         } else {
             // not a terminal: one plain line per update
-            builder.setConsumer(new DelegatingProgressBarConsumer(out::println, 200))
+            builder.setConsumer(new DelegatingProgressBarConsumer(new PlainProgressLines(out::println), 200))
                     .setStyle(ProgressBarStyle.ASCII); // 200: room for the readers' hit rates and lag
         }
         publisher.start();

@@ -161,10 +161,10 @@ final class RebuildCommand implements Callable<Integer> {
         } else {
             // not a terminal (a log, a pipe): plain lines
             b.setConsumer(new DelegatingProgressBarConsumer(
-                            line -> {
+                            new PlainProgressLines(line -> {
                                 err.println(line);
                                 err.flush();
-                            },
+                            }),
                             120))
                     .setStyle(ProgressBarStyle.ASCII)
                     .setUpdateIntervalMillis(1000);
