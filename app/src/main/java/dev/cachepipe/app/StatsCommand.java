@@ -22,6 +22,7 @@ import javax.management.ObjectName;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
+import javax.rmi.ssl.SslRMIClientSocketFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -43,6 +44,16 @@ final class StatsCommand implements Callable<Integer> {
             paramLabel = "HOST:PORT",
             description = "Where the instance's JMX connector listens (its --jmx-port)")
     String address;
+
+    @Option(
+            names = "--tls",
+            description = {
+                "Connect with TLS, registry included: for an instance whose JDK agent runs with"
+                        + " com.sun.management.jmxremote.ssl=true and registry.ssl=true. The server's certificate is"
+                        + " checked against the JVM's trust store (CACHEPIPE_JAVA_OPTS=\"-Djavax.net.ssl.trustStore=FILE"
+                        + " -Djavax.net.ssl.trustStorePassword=...\")"
+            })
+    boolean tls;
 
     @Option(names = "--user", paramLabel = "NAME", description = "JMX user, with --password-file")
     String user;
@@ -104,12 +115,20 @@ final class StatsCommand implements Callable<Integer> {
                     .strip();
             env.put(JMXConnector.CREDENTIALS, new String[] {user, password});
         }
+        if (tls) {
+            // the registry lookup over TLS; the connector's stub brings its own TLS socket factory from the server
+            env.put("com.sun.jndi.rmi.factory.socket", new SslRMIClientSocketFactory());
+        }
         JMXConnector connector;
         try {
             connector = JMXConnectorFactory.connect(url, env);
         } catch (IOException | SecurityException e) {
             throw new IllegalStateException(
-                    "cannot connect to JMX at " + address + " (is cachepipe running with" + " --jmx-port?): "
+                    "cannot connect to JMX at " + address + " (is cachepipe running with --jmx-port"
+                            + (tls
+                                    ? ", and does this JVM trust its certificate?"
+                                    : "? a TLS-protected agent needs --tls")
+                            + "): "
                             + rootMessage(e),
                     e);
         }

@@ -9,7 +9,6 @@ import dev.cachepipe.embedded.EmbeddedKafka;
 import dev.cachepipe.embedded.RedisServer;
 import dev.cachepipe.schemas.AvroSerde;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,7 +22,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
 import javax.management.remote.JMXConnector;
@@ -61,8 +59,8 @@ class JmxMetricsIT {
         TestPipeline p = TestPipeline.configure("jmx", redis, 3, "");
         p.createTopics();
         Path config = p.configFile();
-        int jmxPort = freePort();
-        int httpPort = freePort();
+        int jmxPort = ChildJvm.freePort();
+        int httpPort = ChildJvm.freePort();
         Process child = startRunProcess(config, p.id, jmxPort, httpPort);
         JMXConnector jmx = null;
         try {
@@ -176,10 +174,7 @@ class JmxMetricsIT {
             if (jmx != null) {
                 jmx.close();
             }
-            child.destroy(); // SIGTERM
-            if (!child.waitFor(30, TimeUnit.SECONDS)) {
-                child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
+            ChildJvm.stop(child);
         }
     }
 
@@ -257,31 +252,20 @@ class JmxMetricsIT {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
     private static Path runLog(TestPipeline p) {
         return runLog(p.id);
     }
 
     private static Path runLog(String id) {
-        return Path.of(System.getProperty("java.io.tmpdir"), id + "-run.log");
+        return ChildJvm.log(id + "-run");
     }
 
     /** {@code cachepipe run} in a child JVM with the test class path, output to target/tmp/ID-run.log. */
     private static Process startRunProcess(Path config, String id, int jmxPort, int httpPort) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path log = runLog(id);
-        return new ProcessBuilder(List.of(
-                        java,
-                        "-Xmx384m",
-                        "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        Main.class.getName(),
+        return ChildJvm.start(
+                id + "-run",
+                List.of(),
+                List.of(
                         "run",
                         "--config",
                         config.toString(),
@@ -290,10 +274,7 @@ class JmxMetricsIT {
                         "--http-port",
                         Integer.toString(httpPort),
                         "--http-host",
-                        "127.0.0.1"))
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
+                        "127.0.0.1"));
     }
 
     /** A request that did not get an answer (the server is not up yet): status 0. */

@@ -80,7 +80,7 @@ class ProcessKillIT {
             Thread.sleep(1000);
             second = startPipelineProcess(configFile, p.id + "-second");
             Process secondProcess = second;
-            Path secondLog = logFile(p.id + "-second");
+            Path secondLog = ChildJvm.log(p.id + "-second");
             await("the second process runs").atMost(Duration.ofSeconds(90)).until(() -> {
                 assertThat(secondProcess.isAlive())
                         .as("second pipeline process alive")
@@ -100,41 +100,13 @@ class ProcessKillIT {
             assertThat(result.mismatches()).isEmpty();
             assertThat(result.total()).isEqualTo(oracle.entityCount()).isGreaterThan(atKill.consistent());
         } finally {
-            stop(first);
-            stop(second);
+            ChildJvm.stop(first);
+            ChildJvm.stop(second);
         }
     }
 
-    /** {@code java -cp <test class path> dev.cachepipe.app.Main run --config FILE}, output to target/tmp/NAME.log. */
+    /** {@code cachepipe run --config FILE} in a child JVM, output to target/tmp/NAME.log. */
     private static Process startPipelineProcess(Path config, String name) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path log = logFile(name);
-        return new ProcessBuilder(List.of(
-                        java,
-                        "-Xmx384m",
-                        "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        Main.class.getName(),
-                        "run",
-                        "--config",
-                        config.toString()))
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
-    }
-
-    private static Path logFile(String name) {
-        return Path.of(System.getProperty("java.io.tmpdir"), name + ".log");
-    }
-
-    private static void stop(Process p) throws InterruptedException {
-        if (p == null || !p.isAlive()) {
-            return;
-        }
-        p.destroy(); // SIGTERM: the run command's shutdown hook closes the pipeline
-        if (!p.waitFor(30, TimeUnit.SECONDS)) {
-            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
+        return ChildJvm.start(name, List.of(), List.of("run", "--config", config.toString()));
     }
 }
