@@ -131,7 +131,10 @@ public final class CachepipeTopology {
                 UsePartitionTimeOnInvalidTimestamp.class.getName());
         // The topology has no global stores; enabling the handler for the global thread too is what Kafka Streams
         // recommends at start-up (and what later releases always do). Named by its string: the constant is deprecated.
-        props.put("processing.exception.handler.global.enabled", true);
+        // Given to the main consumer too: its partition assignor reads a StreamsConfig of the consumer's settings and
+        // would log the recommendation again.
+        props.put("processing.exception.handler.global.enabled", "true");
+        props.put(StreamsConfig.mainConsumerPrefix("processing.exception.handler.global.enabled"), "true");
         return props;
     }
 

@@ -483,9 +483,10 @@ class CachepipeTopologyTest {
                 .containsEntry(
                         StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
                         "org.apache.kafka.streams.processor.UsePartitionTimeOnInvalidTimestamp")
-                .containsEntry("processing.exception.handler.global.enabled", true);
+                .containsEntry("processing.exception.handler.global.enabled", "true")
+                .containsEntry("main.consumer.processing.exception.handler.global.enabled", "true");
         Set<Object> keys = props.keySet();
-        assertThat(keys).hasSize(6);
+        assertThat(keys).hasSize(7);
     }
 
     private static String header(Headers headers, String name) {
