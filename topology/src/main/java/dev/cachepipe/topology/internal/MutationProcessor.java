@@ -98,6 +98,7 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
     void prune(long now) {
         long cutoff = now - config.versionRetention().toMillis();
         List<String> expired = new ArrayList<>();
+        List<KeyValue<String, Long>> unstamped = new ArrayList<>();
         int examined = 0;
         String next = null;
         try (KeyValueIterator<String, ValueAndTimestamp<Long>> it = versions.range(pruneFrom, null)) {
@@ -108,7 +109,12 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
                     break;
                 }
                 examined++;
-                if (kv.value == null || kv.value.timestamp() < cutoff) {
+                if (kv.value == null) {
+                    expired.add(kv.key);
+                } else if (kv.value.timestamp() < 0) {
+                    // no time yet: a version from the plain store of an earlier release; its retention starts now
+                    unstamped.add(KeyValue.pair(kv.key, kv.value.value()));
+                } else if (kv.value.timestamp() < cutoff) {
                     expired.add(kv.key);
                 }
             }
@@ -116,6 +122,9 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
         pruneFrom = next; // null after the last key: the next pass starts over
         for (String key : expired) {
             versions.delete(key);
+        }
+        for (KeyValue<String, Long> kv : unstamped) {
+            versions.put(kv.key, ValueAndTimestamp.make(kv.value, now));
         }
         if (!expired.isEmpty()) {
             metrics.versionsForgotten(expired.size());
