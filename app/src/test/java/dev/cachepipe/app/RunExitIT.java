@@ -3,12 +3,14 @@ package dev.cachepipe.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.cachepipe.embedded.EmbeddedKafka;
 import dev.cachepipe.embedded.RedisServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,6 +44,20 @@ class RunExitIT {
                 assertThat(first.isAlive()).as("first instance alive").isTrue();
                 return Files.readString(ChildJvm.log(p.id + "-first")).contains("cachepipe running");
             });
+            // the first instance's writer must hold the member id before the second one claims it
+            try (Admin admin = EmbeddedKafka.shared().admin()) {
+                await("the first instance's writer joined its group")
+                        .atMost(Duration.ofSeconds(120))
+                        .ignoreExceptions() // the group does not exist until the writer joins
+                        .until(() -> admin
+                                .describeConsumerGroups(List.of(p.id + "-writer"))
+                                .all()
+                                .get()
+                                .get(p.id + "-writer")
+                                .members()
+                                .stream()
+                                .anyMatch(m -> m.groupInstanceId().isPresent()));
+            }
 
             // the same configuration but its own Kafka Streams state directory (one process may lock it)
             String streamsState = "/streams/" + p.id;
