@@ -9,6 +9,7 @@ import dev.cachepipe.writer.WriterConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,7 +22,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -249,6 +254,7 @@ public final class Pipeline implements AutoCloseable {
                     wanted.stream().filter(t -> !existing.contains(t.name())).toList();
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get(60, TimeUnit.SECONDS);
+                awaitLeaders(admin, missing);
                 log.info(
                         "Created topics {}",
                         missing.stream().map(NewTopic::name).toList());
@@ -265,5 +271,27 @@ public final class Pipeline implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
         }
+    }
+
+    /**
+     * Waits until every partition of the new topics answers as leader. A topic is created before its partitions
+     * are online: a producer that writes at once gets NOT_LEADER_OR_FOLLOWER, and an idempotent one whose first
+     * batch failed so while later ones succeeded is left retrying out-of-order sequences until its delivery timeout
+     * drops them (KAFKA-15591; seen here with the event generator, and the Streams producer writing mutations is
+     * idempotent too). ListOffsets needs the partition's leader, as a produce does; the admin client retries it.
+     */
+    private static void awaitLeaders(Admin admin, List<NewTopic> created)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+        for (TopicDescription topic : admin.describeTopics(
+                        created.stream().map(NewTopic::name).toList())
+                .allTopicNames()
+                .get(60, TimeUnit.SECONDS)
+                .values()) {
+            for (TopicPartitionInfo p : topic.partitions()) {
+                partitions.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest());
+            }
+        }
+        admin.listOffsets(partitions).all().get(60, TimeUnit.SECONDS);
     }
 }
