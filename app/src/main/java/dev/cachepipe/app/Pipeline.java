@@ -2,6 +2,7 @@ package dev.cachepipe.app;
 
 import dev.cachepipe.app.config.CachepipeConfig;
 import dev.cachepipe.app.config.ConfigException;
+import dev.cachepipe.embedded.PartitionLeaders;
 import dev.cachepipe.topology.CachepipeTopology;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.CacheWriter;
@@ -9,7 +10,6 @@ import dev.cachepipe.writer.WriterConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,11 +22,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -254,7 +250,12 @@ public final class Pipeline implements AutoCloseable {
                     wanted.stream().filter(t -> !existing.contains(t.name())).toList();
             if (!missing.isEmpty()) {
                 admin.createTopics(missing).all().get(60, TimeUnit.SECONDS);
-                awaitLeaders(admin, missing);
+                // created is not online yet: see PartitionLeaders (an idempotent producer could lose its first batch)
+                PartitionLeaders.await(
+                        admin,
+                        missing.stream()
+                                .collect(java.util.stream.Collectors.toMap(NewTopic::name, t -> t.numPartitions())),
+                        Duration.ofSeconds(60));
                 log.info(
                         "Created topics {}",
                         missing.stream().map(NewTopic::name).toList());
@@ -271,27 +272,5 @@ public final class Pipeline implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
         }
-    }
-
-    /**
-     * Waits until every partition of the new topics answers as leader. A topic is created before its partitions
-     * are online: a producer that writes at once gets NOT_LEADER_OR_FOLLOWER, and an idempotent one whose first
-     * batch failed so while later ones succeeded is left retrying out-of-order sequences until its delivery timeout
-     * drops them (KAFKA-15591; seen here with the event generator, and the Streams producer writing mutations is
-     * idempotent too). ListOffsets needs the partition's leader, as a produce does; the admin client retries it.
-     */
-    private static void awaitLeaders(Admin admin, List<NewTopic> created)
-            throws InterruptedException, ExecutionException, TimeoutException {
-        Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
-        for (TopicDescription topic : admin.describeTopics(
-                        created.stream().map(NewTopic::name).toList())
-                .allTopicNames()
-                .get(60, TimeUnit.SECONDS)
-                .values()) {
-            for (TopicPartitionInfo p : topic.partitions()) {
-                partitions.put(new TopicPartition(topic.name(), p.partition()), OffsetSpec.latest());
-            }
-        }
-        admin.listOffsets(partitions).all().get(60, TimeUnit.SECONDS);
     }
 }

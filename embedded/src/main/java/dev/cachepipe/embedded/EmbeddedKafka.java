@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -20,8 +19,6 @@ import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.utils.Time;
@@ -137,13 +134,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
                     .all()
                     .get(30, TimeUnit.SECONDS);
-            // Created is not online: wait until every partition answers as leader, or an idempotent producer that
-            // writes at once may lose its first batch (KAFKA-15591). ListOffsets needs the leader, as a produce does.
-            Map<TopicPartition, OffsetSpec> all = new HashMap<>();
-            for (int p = 0; p < partitions; p++) {
-                all.put(new TopicPartition(name, p), OffsetSpec.latest());
-            }
-            admin.listOffsets(all).all().get(30, TimeUnit.SECONDS);
+            PartitionLeaders.await(admin, Map.of(name, partitions), Duration.ofSeconds(30));
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {
                 throw new IllegalStateException("cannot create topic " + name, e.getCause());

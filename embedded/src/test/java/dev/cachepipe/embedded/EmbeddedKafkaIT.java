@@ -1,10 +1,16 @@
 package dev.cachepipe.embedded;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -17,6 +23,25 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 class EmbeddedKafkaIT {
+
+    @Test
+    void shouldReturnOnceNewPartitionsLeadAndTimeOutNamingTopicsThatNeverAppear() throws Exception {
+        EmbeddedKafka kafka = EmbeddedKafka.shared();
+        try (Admin admin = kafka.admin()) {
+            admin.createTopics(List.of(new NewTopic("leaders-it", 4, (short) 1)))
+                    .all()
+                    .get();
+            PartitionLeaders.await(admin, Map.of("leaders-it", 4), Duration.ofSeconds(60));
+            assertThat(admin.listOffsets(Map.of(new TopicPartition("leaders-it", 3), OffsetSpec.latest()))
+                            .all()
+                            .get(5, TimeUnit.SECONDS))
+                    .hasSize(1);
+
+            assertThatThrownBy(() -> PartitionLeaders.await(admin, Map.of("never-created", 1), Duration.ofSeconds(2)))
+                    .isInstanceOf(TimeoutException.class)
+                    .hasMessage("partitions of [never-created] had no leader within PT2S");
+        }
+    }
 
     @Test
     void shouldDeliverRecordsWhenTopicCreated() throws Exception {
