@@ -1,12 +1,16 @@
 package dev.cachepipe.app;
 
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * Where a progress bar goes when the output is not a terminal (a log, a pipe): one plain line per update, and the
  * finished bar once, although the library renders it again when the bar is closed.
  */
 final class PlainProgressLines implements Consumer<String> {
+    /** The bar's own percentage: the task name, then 100% (an extra message may show percentages of its own). */
+    private static final Pattern FULL = Pattern.compile("^\\S+\\s+100%");
+
     private final Consumer<String> out;
     private boolean finished;
 
@@ -16,7 +20,7 @@ final class PlainProgressLines implements Consumer<String> {
 
     @Override
     public void accept(String line) {
-        boolean full = line.contains(" 100%");
+        boolean full = FULL.matcher(line).find();
         if (full && finished) {
             return;
         }

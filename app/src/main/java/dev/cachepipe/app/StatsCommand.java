@@ -50,7 +50,8 @@ final class StatsCommand implements Callable<Integer> {
             description = {
                 "Connect with TLS, registry included: for an instance whose JDK agent runs with"
                         + " com.sun.management.jmxremote.ssl=true and registry.ssl=true. The server's certificate is"
-                        + " checked against the JVM's trust store (CACHEPIPE_JAVA_OPTS=\"-Djavax.net.ssl.trustStore=FILE"
+                        + " checked against the JVM's trust store, not its host name: use a trust store that holds only"
+                        + " your JMX certificates (CACHEPIPE_JAVA_OPTS=\"-Djavax.net.ssl.trustStore=FILE"
                         + " -Djavax.net.ssl.trustStorePassword=...\")"
             })
     boolean tls;
@@ -116,8 +117,10 @@ final class StatsCommand implements Callable<Integer> {
             env.put(JMXConnector.CREDENTIALS, new String[] {user, password});
         }
         if (tls) {
-            // the registry lookup over TLS; the connector's stub brings its own TLS socket factory from the server
+            // the registry lookup over TLS, and a connector stub that must use TLS too (a registry that hands out a
+            // plain-text stub is refused rather than followed)
             env.put("com.sun.jndi.rmi.factory.socket", new SslRMIClientSocketFactory());
+            env.put("jmx.remote.x.check.stub", "true");
         }
         JMXConnector connector;
         try {

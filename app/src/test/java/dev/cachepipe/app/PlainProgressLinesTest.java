@@ -28,4 +28,17 @@ class PlainProgressLinesTest {
         assertThat(lines).filteredOn(l -> l.contains(" 100%")).hasSize(1);
         assertThat(lines.get(lines.size() - 1)).startsWith("rebuild 100%");
     }
+
+    @Test
+    void shouldKeepLinesWhoseExtraMessageShowsAHundredPercent() {
+        List<String> lines = new ArrayList<>();
+        PlainProgressLines plain = new PlainProgressLines(lines::add);
+
+        plain.accept("events  40% [====      ] 400/1000 hit L1 100% L2 100%");
+        plain.accept("events  50% [=====     ] 500/1000 hit L1 100% L2 100%");
+        plain.accept("events 100% [==========] 1000/1000 hit L1 100% L2 100%");
+        plain.accept("events 100% [==========] 1000/1000 hit L1 100% L2 100%");
+
+        assertThat(lines).hasSize(3);
+    }
 }

@@ -114,8 +114,12 @@ class StatsTlsIT {
         List<String> command = new ArrayList<>(List.of("stats"));
         command.addAll(List.of(args));
         Process p = ChildJvm.start(name, jvmOptions, command);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("stats ends").isTrue();
-        return new Result(p.exitValue(), Files.readString(ChildJvm.log(name), StandardCharsets.UTF_8));
+        try {
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("stats ends").isTrue();
+            return new Result(p.exitValue(), Files.readString(ChildJvm.log(name), StandardCharsets.UTF_8));
+        } finally {
+            p.destroyForcibly();
+        }
     }
 
     private static void keytool(String... args) throws Exception {

@@ -18,9 +18,10 @@ import java.util.TreeSet;
  * @param mutationsTopic compacted output topic of cache mutations (key = Redis key)
  * @param deadLetterTopic topic receiving bad input unchanged, with reason headers
  * @param entities policies by entity type; each key equals its policy's {@code entityType}
- * @param versionRetention how long the topology remembers the highest version it emitted for a key after that version
- *     was last raised (at least {@link #MIN_VERSION_RETENTION}); a key forgotten since lets its next event through
- *     whatever its version, and Redis's own version gate decides while the entry lives there
+ * @param versionRetention how long, in stream time (record timestamps), the topology remembers the highest version it
+ *     emitted for a key after that version was last raised (at least {@link #MIN_VERSION_RETENTION}); a key forgotten
+ *     since lets its next event through whatever its version, and Redis's own version gate decides while the entry
+ *     lives there
  */
 public record TopologyConfig(
         String keyPrefix,

@@ -133,6 +133,11 @@ final class TopologyFixture implements AutoCloseable {
         pipe(topic, event.getEntityId(), EVENTS.encode(event));
     }
 
+    /** Pipes {@code event} with the record timestamp {@code at}. */
+    void pipe(String topic, DomainEvent event, Instant at) {
+        input(topic).pipeInput(event.getEntityId().getBytes(StandardCharsets.UTF_8), EVENTS.encode(event), at);
+    }
+
     /** All mutations emitted so far, decoded. */
     List<CacheMutation> readMutations() {
         return mutations.readValuesToList().stream().map(MUTATION_SERDE::decode).toList();

@@ -27,10 +27,11 @@ import org.slf4j.LoggerFactory;
  * versions store already holds a higher version for that key (stale events are dropped, equal versions are
  * re-emitted so at-least-once reprocessing after a crash loses nothing).
  *
- * <p>Each stored version carries the wall-clock time it was last raised. Once a second, a punctuation walks the next
- * {@value #PRUNE_BATCH} entries of the store (resuming where the last one stopped, wrapping at the end) and forgets
- * those older than {@link TopologyConfig#versionRetention()}, so the store holds the keys that changed within the
- * retention rather than every key ever seen.
+ * <p>Each stored version carries the stream time at which it was last raised (the highest record timestamp this
+ * task had seen then). Once a second of wall-clock time, a punctuation walks the next {@value #PRUNE_BATCH} entries
+ * of the store (resuming where the last one stopped, wrapping at the end) and forgets those raised more than {@link
+ * TopologyConfig#versionRetention()} of stream time ago. Stream time, not wall-clock time: while the pipeline is down
+ * or catching up, the retention does not run out, and versions restored from the changelog keep their times.
  */
 public final class MutationProcessor implements Processor<byte[], DomainEvent, String, CacheMutation> {
     private static final Logger log = LoggerFactory.getLogger(MutationProcessor.class);
@@ -48,6 +49,7 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
     private ProcessorContext<String, CacheMutation> context;
     private TimestampedKeyValueStore<String, Long> versions;
     private String pruneFrom; // the next pass starts at this key; null: at the beginning
+    private long streamTime = -1; // the highest record timestamp this task has seen since it started
 
     public MutationProcessor(TopologyConfig config, String storeName) {
         this(config, storeName, EventMetrics.NOOP);
@@ -64,11 +66,16 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
     public void init(ProcessorContext<String, CacheMutation> context) {
         this.context = context;
         this.versions = context.getStateStore(storeName);
-        context.schedule(PRUNE_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::prune);
+        context.schedule(PRUNE_INTERVAL, PunctuationType.WALL_CLOCK_TIME, wallClock -> {
+            if (streamTime >= 0) {
+                prune(streamTime);
+            }
+        });
     }
 
     @Override
     public void process(Record<byte[], DomainEvent> record) {
+        streamTime = Math.max(streamTime, record.timestamp());
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse(null);
         DomainEvent event = record.value();
         EntityPolicy policy = validator.validate(topic, record.key(), event); // throws InvalidEventException -> DLQ
@@ -87,14 +94,17 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
             return;
         }
         if (stored == null || version > stored) {
-            versions.put(key, ValueAndTimestamp.make(version, context.currentSystemTimeMs()));
+            versions.put(key, ValueAndTimestamp.make(version, streamTime));
         }
         // The source's headers are the producer's business; the mutation carries what the writer needs.
         context.forward(record.withKey(key).withValue(mutation.get()).withHeaders(new RecordHeaders()));
         metrics.mutated(event.getEntityType());
     }
 
-    /** Forgets, among the next {@value #PRUNE_BATCH} entries, the versions last raised before the retention. */
+    /**
+     * Forgets, among the next {@value #PRUNE_BATCH} entries, the versions last raised more than the retention before
+     * {@code now} (stream time).
+     */
     void prune(long now) {
         long cutoff = now - config.versionRetention().toMillis();
         List<String> expired = new ArrayList<>();
