@@ -477,6 +477,53 @@ class CacheWriterIT {
     }
 
     @Test
+    void shouldStallWithoutCommittingWhileRedisIsAReplicaAndResumeOnceItIsPrimaryAgain() throws Exception {
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        Logger writerLog = (Logger) LoggerFactory.getLogger("dev.cachepipe.writer");
+        logs.start();
+        writerLog.addAppender(logs);
+        try {
+            startWriter();
+            send(upsert("p1", 1, false));
+            awaitInvalidations(1);
+            awaitCommitted(1);
+            try (RedisServer other = RedisServer.start()) {
+                // a failover seen from the writer: its Redis turns into a (read-only) replica of another one
+                assertThat(redis.command("REPLICAOF", "127.0.0.1", Integer.toString(other.port())))
+                        .startsWith("+OK");
+                await("the replica is in sync")
+                        .atMost(Duration.ofSeconds(30))
+                        .until(() -> redis.command("INFO", "replication").contains("master_link_status:up"));
+                send(upsert("p2", 1, false));
+
+                await("the writer reports the read-only Redis")
+                        .atMost(Duration.ofSeconds(30))
+                        .untilAsserted(() -> assertThat(writer.healthReason()).contains("READONLY"));
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+                while (System.nanoTime() < until) {
+                    assertThat(committed())
+                            .as("offsets committed while Redis is read-only")
+                            .isEqualTo(1);
+                    assertThat(writerThread.isAlive()).isTrue();
+                    Thread.sleep(200);
+                }
+                assertThat(logs.list)
+                        .extracting(ILoggingEvent::getFormattedMessage)
+                        .anyMatch(m -> m.contains("is read-only (a replica); reconnecting"));
+
+                // promoted: it is a primary again (as a DNS name would now point at the new primary)
+                assertThat(redis.command("REPLICAOF", "NO", "ONE")).startsWith("+OK");
+            }
+            awaitCommitted(2);
+            assertThat(awaitInvalidations(2).get(1).getEntityId()).isEqualTo("p2");
+            assertThat(entry("p2").orElseThrow().version()).isEqualTo(1);
+            await().atMost(Duration.ofSeconds(10)).until(writer::healthy);
+        } finally {
+            writerLog.detachAppender(logs);
+        }
+    }
+
+    @Test
     void shouldCatchUpWhenRedisIsDownAtStart() throws Exception {
         redis.stopKeepingData();
         startWriter();
