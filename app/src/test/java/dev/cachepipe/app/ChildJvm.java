@@ -1,7 +1,6 @@
 package dev.cachepipe.app;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,13 +40,6 @@ final class ChildJvm {
         p.destroy();
         if (!p.waitFor(30, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-    }
-
-    /** A free loopback port, for a child to listen on. */
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }

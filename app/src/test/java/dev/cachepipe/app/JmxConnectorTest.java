@@ -3,7 +3,7 @@ package dev.cachepipe.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.net.ServerSocket;
+import dev.cachepipe.embedded.FreePorts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -22,10 +22,7 @@ class JmxConnectorTest {
         Path passwords = Files.createTempFile(dir, "jmx", ".password");
         Files.writeString(passwords, "# user password\nops s3cret\n");
         Files.setPosixFilePermissions(passwords, PosixFilePermissions.fromString("rw-------"));
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = FreePorts.next();
         try (JmxConnector connector = JmxConnector.start("127.0.0.1", port, passwords)) {
             JMXServiceURL url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + port + "/jmxrmi");
             try (JMXConnector c = JMXConnectorFactory.connect(

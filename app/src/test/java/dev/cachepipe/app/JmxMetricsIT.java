@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.avro.Operation;
 import dev.cachepipe.embedded.EmbeddedKafka;
+import dev.cachepipe.embedded.FreePorts;
 import dev.cachepipe.embedded.RedisServer;
 import dev.cachepipe.schemas.AvroSerde;
 import java.io.IOException;
@@ -59,8 +60,8 @@ class JmxMetricsIT {
         TestPipeline p = TestPipeline.configure("jmx", redis, 3, "");
         p.createTopics();
         Path config = p.configFile();
-        int jmxPort = ChildJvm.freePort();
-        int httpPort = ChildJvm.freePort();
+        int jmxPort = FreePorts.next();
+        int httpPort = FreePorts.next();
         Process child = startRunProcess(config, p.id, jmxPort, httpPort);
         JMXConnector jmx = null;
         try {

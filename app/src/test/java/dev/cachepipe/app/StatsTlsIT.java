@@ -3,6 +3,7 @@ package dev.cachepipe.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.cachepipe.embedded.FreePorts;
 import dev.cachepipe.embedded.RedisServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,7 +63,7 @@ class StatsTlsIT {
                 STORE_PASSWORD,
                 "-keypass",
                 STORE_PASSWORD);
-        int port = ChildJvm.freePort();
+        int port = FreePorts.next();
         Process instance = ChildJvm.start(
                 p.id + "-run",
                 List.of(
