@@ -1,6 +1,7 @@
 package dev.cachepipe.writer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cachepipe.avro.CacheInvalidation;
 import dev.cachepipe.avro.CacheMutation;
@@ -205,6 +206,31 @@ class CacheRebuildIT {
         assertThat(registry.find("cachepipe.rebuild.records").counters())
                 .as("a standalone run removes its meters again")
                 .isEmpty();
+    }
+
+    @Test
+    void shouldFailRatherThanSkipAndMarkCompleteWhenAMutationHasAnUnknownSchema() throws Exception {
+        CacheMutation known = mutation("user", "k", 1, MutationOp.UPSERT, Instant.now(), 600_000);
+        byte[] newer = MUTATIONS.encode(mutation("user", "n", 1, MutationOp.UPSERT, Instant.now(), 600_000));
+        newer[2] ^= 0x55; // a CacheMutation schema fingerprint this writer does not know (a newer topology)
+        send(known);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                new StringSerializer(),
+                new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(mutationsTopic, key("user", "n"), newer))
+                    .get(10, TimeUnit.SECONDS);
+        }
+
+        assertThatThrownBy(() -> rebuild(null))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("has a schema this writer does not know");
+        assertThat(redis().hget(CacheRebuild.markerKey(prefix), "epoch"))
+                .as("a rebuild that could not replay everything does not mark Redis complete")
+                .isNull();
+        assertThat(redis().hget(CacheRebuild.markerKey(prefix), "lock"))
+                .as("and gives its lease up")
+                .isNull();
     }
 
     @Test

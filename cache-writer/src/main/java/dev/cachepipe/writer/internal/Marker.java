@@ -15,6 +15,7 @@ import java.util.HexFormat;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * The self-healing marker {@code <keyPrefix>:@cachepipe}: a HASH whose {@code epoch} field says that Redis holds a
@@ -58,11 +59,15 @@ final class Marker {
         }
     }
 
-    private final StatefulRedisConnection<byte[], byte[]> connection;
+    private final Supplier<StatefulRedisConnection<byte[], byte[]>> connection;
     private final byte[] key;
     private final Duration timeout;
 
-    Marker(StatefulRedisConnection<byte[], byte[]> connection, String keyPrefix, Duration timeout) {
+    /**
+     * @param connection the writer's current connection, asked on every call: the writer may replace it (e.g. after a
+     *     READONLY reply), and a rebuild keeps its marker for its whole run; throws if Redis is not reachable
+     */
+    Marker(Supplier<StatefulRedisConnection<byte[], byte[]>> connection, String keyPrefix, Duration timeout) {
         this.connection = connection;
         this.key = key(keyPrefix).getBytes(StandardCharsets.UTF_8);
         this.timeout = timeout;
@@ -97,27 +102,27 @@ final class Marker {
         for (int i = 0; i < args.length; i++) {
             argv[i] = args[i].getBytes(StandardCharsets.UTF_8);
         }
+        StatefulRedisConnection<byte[], byte[]> c = connection.get();
         try {
-            return evalsha(script, argv);
+            return evalsha(c, script, argv);
         } catch (RedisNoScriptException e) {
-            String sha = await(connection.async().scriptLoad(script.text));
+            String sha = await(c, c.async().scriptLoad(script.text));
             if (!script.sha1.equalsIgnoreCase(sha)) {
                 throw new IllegalStateException(
                         "Redis computed SHA-1 " + sha + " for " + script + " but the writer computed " + script.sha1);
             }
-            return evalsha(script, argv);
+            return evalsha(c, script, argv);
         }
     }
 
-    private long evalsha(Script script, byte[][] argv) {
-        RedisFuture<Long> f =
-                connection.async().evalsha(script.sha1, ScriptOutputType.INTEGER, new byte[][] {key}, argv);
-        Long reply = await(f);
+    private long evalsha(StatefulRedisConnection<byte[], byte[]> c, Script script, byte[][] argv) {
+        RedisFuture<Long> f = c.async().evalsha(script.sha1, ScriptOutputType.INTEGER, new byte[][] {key}, argv);
+        Long reply = await(c, f);
         return reply == null ? 0 : reply;
     }
 
-    private <T> T await(RedisFuture<T> f) {
-        connection.flushCommands(); // the writer's connection does not flush by itself
+    private <T> T await(StatefulRedisConnection<byte[], byte[]> c, RedisFuture<T> f) {
+        c.flushCommands(); // the writer's connection does not flush by itself
         try {
             return f.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {

@@ -135,11 +135,6 @@ public final class RebuildMetrics implements AutoCloseable {
         active = false;
     }
 
-    /** Whether a rebuild runs now. */
-    public boolean active() {
-        return active;
-    }
-
     /** The progress of the current or last rebuild, or null if none ran. */
     public CacheRebuild.Progress last() {
         return last;

@@ -4,6 +4,7 @@ import dev.cachepipe.avro.CacheInvalidation;
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.schemas.Redact;
+import dev.cachepipe.schemas.UnknownSchemaException;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.CacheRebuild.Outcome;
 import dev.cachepipe.writer.CacheRebuild.Progress;
@@ -249,6 +250,7 @@ public final class Rebuilder {
         private final Admin admin;
         private final RedisBatchWriter redis;
         private KafkaProducer<String, byte[]> producer;
+        private InvalidationSender sender; // with the producer, created when the first invalidation is due
         private final Map<TopicPartition, Long> begin = new HashMap<>();
         private final Map<TopicPartition, Long> end = new HashMap<>();
         private final Map<TopicPartition, Long> announceFrom = new HashMap<>();
@@ -424,6 +426,12 @@ public final class Rebuilder {
                 CacheMutation m;
                 try {
                     m = Batch.decode(r, mutationSerde);
+                } catch (UnknownSchemaException e) {
+                    // a newer instance's mutation: skipping it would lose it, and the marker would say complete
+                    throw new IllegalStateException(
+                            "the mutation at " + r.topic() + "-" + r.partition() + "@" + r.offset()
+                                    + " has a schema this writer does not know: upgrade it, then rebuild",
+                            e);
                 } catch (SerializationException | IllegalArgumentException e) {
                     filtered++;
                     log.debug(
@@ -515,11 +523,11 @@ public final class Rebuilder {
             if (producer == null) {
                 producer = new KafkaProducer<>(
                         WriterLoop.producerConfig(config), new StringSerializer(), new ByteArraySerializer());
+                sender = new InvalidationSender(producer, config.invalidationsTopic());
             }
             Backoff backoff = new Backoff(config.retryBackoffMin(), config.retryBackoffMax());
             List<CacheInvalidation> pending = invalidations;
             boolean warned = false;
-            InvalidationSender sender = new InvalidationSender(producer, config.invalidationsTopic());
             while (true) {
                 InvalidationSender.Outcome outcome = sender.sendAll(pending);
                 List<CacheInvalidation> failed = outcome.failed();

@@ -247,7 +247,16 @@ final class RedisBatchWriter implements AutoCloseable {
         if (ensureConnected() != null) {
             return null;
         }
-        return new Marker(connection, keyPrefix, timeout);
+        return new Marker(this::currentConnection, keyPrefix, timeout);
+    }
+
+    /** The connection now, reconnecting if the last one was dropped; throws if Redis cannot be reached. */
+    private StatefulRedisConnection<byte[], byte[]> currentConnection() {
+        String failure = ensureConnected();
+        if (failure != null) {
+            throw new IllegalStateException("Redis unavailable: " + failure);
+        }
+        return connection;
     }
 
     /**

@@ -469,6 +469,7 @@ public final class WriterLoop implements AutoCloseable {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            inheritedUntil.keySet().removeAll(partitions);
             // Offsets of fully acknowledged batches are still ours to commit.
             Map<TopicPartition, OffsetAndMetadata> mine = new HashMap<>();
             for (TopicPartition tp : partitions) {
@@ -521,6 +522,7 @@ public final class WriterLoop implements AutoCloseable {
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             pendingCommit.keySet().removeAll(partitions);
+            inheritedUntil.keySet().removeAll(partitions);
         }
     }
 
