@@ -60,7 +60,7 @@ final class HealthMonitor implements AutoCloseable {
                 if (up) {
                     log.info(
                             "cachepipe healthy again after {}",
-                            format(Duration.ofNanos(System.nanoTime() - downSinceNanos)));
+                            HumanDurations.human(Duration.ofNanos(System.nanoTime() - downSinceNanos)));
                 } else {
                     downSinceNanos = System.nanoTime();
                     log.warn("cachepipe degraded: {}", pipeline.healthReason());
@@ -70,11 +70,6 @@ final class HealthMonitor implements AutoCloseable {
         } catch (RuntimeException e) {
             log.debug("Health check failed", e);
         }
-    }
-
-    private static String format(Duration d) {
-        long ms = d.toMillis();
-        return ms < 10_000 ? ms + " ms" : String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0);
     }
 
     @Override

@@ -72,11 +72,6 @@ public final class Metrics implements AutoCloseable {
         return new Metrics(withPrometheus);
     }
 
-    /** A registry that publishes to JMX only (close it when done). */
-    public static MeterRegistry create() {
-        return jmxRegistry();
-    }
-
     /** Where to register meters: every registry started here. */
     public MeterRegistry registry() {
         return registry;

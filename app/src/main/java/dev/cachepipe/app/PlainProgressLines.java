@@ -19,7 +19,7 @@ final class PlainProgressLines implements Consumer<String> {
     }
 
     @Override
-    public void accept(String line) {
+    public synchronized void accept(String line) { // the bar renders from its own thread and on close
         boolean full = FULL.matcher(line).find();
         if (full && finished) {
             return;

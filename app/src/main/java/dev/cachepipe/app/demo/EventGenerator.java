@@ -9,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -462,14 +461,5 @@ public final class EventGenerator implements AutoCloseable {
             t = t + "-x";
         }
         return t;
-    }
-
-    /** Every kind that can be generated for {@code type}. */
-    public static List<PoisonKind> poisonKinds(EntityPolicy type) {
-        List<PoisonKind> out = new ArrayList<>(List.of(PoisonKind.values()));
-        if (type.maxPayloadBytes() >= MAX_OVERSIZED_PAYLOAD) {
-            out.remove(PoisonKind.PAYLOAD_TOO_LARGE);
-        }
-        return out;
     }
 }

@@ -84,10 +84,6 @@ public final class EntityMetrics {
         this.loadFailed = client.timer("load.latency", loadDoc, e.and("result", "error"));
     }
 
-    ClientMetrics client() {
-        return client;
-    }
-
     void loaded(boolean found, long nanos) {
         (found ? loaderHits : loaderMisses).increment();
         loadTimeNanos.add(nanos);

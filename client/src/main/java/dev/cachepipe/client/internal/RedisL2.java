@@ -163,11 +163,6 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
                         TimeUnit.MILLISECONDS);
     }
 
-    /** {@code host:port}, safe to log. */
-    public String endpoint() {
-        return endpoint;
-    }
-
     /** Whether the client would send a command now (connected, and not waiting after a failure). */
     @Override
     public boolean available() {
