@@ -2,7 +2,7 @@ package dev.cachepipe.app;
 
 import dev.cachepipe.app.config.CachepipeConfig;
 import dev.cachepipe.app.config.ConfigException;
-import dev.cachepipe.embedded.PartitionLeaders;
+import dev.cachepipe.support.kafka.PartitionLeaders;
 import dev.cachepipe.topology.CachepipeTopology;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.CacheWriter;

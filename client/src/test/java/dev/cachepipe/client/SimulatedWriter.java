@@ -5,13 +5,13 @@ import dev.cachepipe.avro.CacheInvalidation;
 import dev.cachepipe.avro.InvalidationOp;
 import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.support.redis.EntryScripts;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -26,15 +26,15 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Does what the pipeline's cache writer does, for client tests that must not depend on it: applies the writer's own
- * version-gated Lua scripts (cache-writer's own files, put on the test class path as {@code pipeline-lua/} by the client's pom) and then, if the write
+ * Does what the pipeline's cache writer does, for client tests that must not depend on it: applies the pipeline's own
+ * version-gated Lua scripts (support's {@link EntryScripts}) and then, if the write
  * changed Redis, publishes the {@link CacheInvalidation} — inline payload or not.
  */
 final class SimulatedWriter implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
-    private static final byte[] UPSERT = script("pipeline-lua/upsert_entry.lua");
-    private static final byte[] TOMBSTONE = script("pipeline-lua/write_tombstone.lua");
-    private static final byte[] FENCE = script("pipeline-lua/write_fence.lua");
+    private static final byte[] UPSERT = EntryScripts.UPSERT_ENTRY.text();
+    private static final byte[] TOMBSTONE = EntryScripts.WRITE_TOMBSTONE.text();
+    private static final byte[] FENCE = EntryScripts.WRITE_FENCE.text();
 
     private final RedisClient client;
     private final StatefulRedisConnection<byte[], byte[]> connection;
@@ -185,17 +185,6 @@ final class SimulatedWriter implements AutoCloseable {
 
     static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static byte[] script(String resource) {
-        try (InputStream in = SimulatedWriter.class.getClassLoader().getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalStateException(resource + " missing");
-            }
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.cachepipe.embedded;
 
+import dev.cachepipe.support.kafka.PartitionLeaders;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -3,6 +3,7 @@ package dev.cachepipe.embedded;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cachepipe.support.kafka.PartitionLeaders;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -1,13 +1,20 @@
 package dev.cachepipe.schemas;
 
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * The Redis layout of a cache entry, shared by the cache writer, the client and any non-Java reader.
+ * The Redis layout of a cache entry, shared by the cache writer, the client and any non-Java reader: the one place
+ * where keys are built and parsed.
  *
  * <p>Key: {@code <keyPrefix>:<entityType>:<entityId>}. Value: a HASH with the fields below. Entity types match
  * {@code [a-z0-9_-]{1,64}} and therefore never contain {@code ':'}; entity ids may.
+ *
+ * <p>Beside the entries, under the same prefix: the self-healing marker {@code <keyPrefix>:@cachepipe} ('@' never
+ * occurs in an entity type) and the clients' load leases {@code <keyPrefix>::lease:<entityType>:<entityId>} (the
+ * empty segment after the prefix cannot occur in an entry key, since prefix segments and entity types are never
+ * empty). Neither can be mistaken for an entry, for any entity type.
  */
 public final class RedisLayout {
     /** Version of the stored entry, decimal. */
@@ -43,9 +50,53 @@ public final class RedisLayout {
 
     /** The Redis key of one entity. */
     public static String key(String prefix, String entityType, String entityId) {
+        Objects.requireNonNull(entityId, "entityId");
+        return keyBase(prefix, entityType) + entityId;
+    }
+
+    /** {@code <keyPrefix>:<entityType>:}: every entry key of that entity type starts with it, the id follows. */
+    public static String keyBase(String prefix, String entityType) {
         Objects.requireNonNull(prefix, "prefix");
         Objects.requireNonNull(entityType, "entityType");
-        Objects.requireNonNull(entityId, "entityId");
-        return prefix + ':' + entityType + ':' + entityId;
+        return prefix + ':' + entityType + ':';
+    }
+
+    /** {@code <keyPrefix>::lease:<entityType>:}: the client's load lease of an id is this plus the id. */
+    public static String leaseKeyBase(String prefix, String entityType) {
+        Objects.requireNonNull(prefix, "prefix");
+        Objects.requireNonNull(entityType, "entityType");
+        return prefix + "::lease:" + entityType + ':';
+    }
+
+    /** {@code <keyPrefix>:@cachepipe}: the self-healing marker (see the writer's rebuild). */
+    public static String markerKey(String prefix) {
+        return Objects.requireNonNull(prefix, "prefix") + ":@cachepipe";
+    }
+
+    /** An entry key taken apart. */
+    public record EntryKey(String entityType, String entityId) {}
+
+    /**
+     * {@code key} as an entry key under {@code prefix}: its entity type (up to the next {@code ':'}, which must be a
+     * valid entity type) and its non-empty id; empty for any other key (another prefix, a lease, the marker).
+     */
+    public static Optional<EntryKey> parse(String prefix, String key) {
+        Objects.requireNonNull(prefix, "prefix");
+        if (key == null
+                || key.length() <= prefix.length() + 1
+                || !key.startsWith(prefix)
+                || key.charAt(prefix.length()) != ':') {
+            return Optional.empty();
+        }
+        int typeStart = prefix.length() + 1;
+        int colon = key.indexOf(':', typeStart);
+        if (colon < 0 || colon + 1 >= key.length()) {
+            return Optional.empty();
+        }
+        String type = key.substring(typeStart, colon);
+        if (!isValidEntityType(type)) {
+            return Optional.empty();
+        }
+        return Optional.of(new EntryKey(type, key.substring(colon + 1)));
     }
 }

@@ -2,6 +2,7 @@ package dev.cachepipe.writer.internal;
 
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.writer.RedisScripts;
+import dev.cachepipe.writer.WriteOutcome;
 
 /**
  * One coalesced mutation on its way to Redis, with the outcome of its attempts. Owned by the writer thread.
@@ -54,12 +55,12 @@ final class PendingWrite {
         return reply != null && (reply == RedisScripts.APPLIED || (reply == RedisScripts.SAME_VERSION && uncertain));
     }
 
-    /** {@code applied}, {@code stale} or {@code duplicate}; only when {@link #done()}. */
-    String outcome() {
+    /** What the write did; only when {@link #done()}. */
+    WriteOutcome outcome() {
         if (changed()) {
-            return "applied";
+            return WriteOutcome.APPLIED;
         }
-        return reply == RedisScripts.STALE ? "stale" : "duplicate";
+        return reply == RedisScripts.STALE ? WriteOutcome.STALE : WriteOutcome.DUPLICATE;
     }
 
     long ackAtMillis() {

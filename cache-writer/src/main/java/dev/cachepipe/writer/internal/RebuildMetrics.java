@@ -1,6 +1,10 @@
 package dev.cachepipe.writer.internal;
 
+import static dev.cachepipe.writer.WriterMeters.*;
+
 import dev.cachepipe.writer.CacheRebuild;
+import dev.cachepipe.writer.WriteOutcome;
+import dev.cachepipe.writer.WriterMeters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -8,7 +12,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -16,8 +19,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * active, its progress, records by outcome. Removed from the registry on {@link #close()}. Thread-safe.
  */
 public final class RebuildMetrics implements AutoCloseable {
-    static final String PREFIX = "cachepipe.rebuild.";
-
     private final MeterRegistry registry;
     private final List<Meter> meters = new CopyOnWriteArrayList<>();
     private final java.util.Map<String, Counter> finished = new java.util.concurrent.ConcurrentHashMap<>();
@@ -35,7 +36,7 @@ public final class RebuildMetrics implements AutoCloseable {
 
     public RebuildMetrics(MeterRegistry registry) {
         this.registry = registry;
-        started = add(Counter.builder(PREFIX + "started")
+        started = add(Counter.builder(REBUILD_STARTED)
                 .description("Rebuilds of Redis from the mutations topic that started")
                 .register(registry));
         for (CacheRebuild.Outcome o : CacheRebuild.Outcome.values()) {
@@ -43,51 +44,51 @@ public final class RebuildMetrics implements AutoCloseable {
                 finished(o); // registered up front, so that every outcome is visible at 0
             }
         }
-        finished("failed");
-        applied = records("applied");
-        stale = records("stale");
-        duplicate = records("duplicate");
-        expired = add(Counter.builder(PREFIX + "expired")
+        finished(REBUILD_FAILED);
+        applied = records(WriteOutcome.APPLIED);
+        stale = records(WriteOutcome.STALE);
+        duplicate = records(WriteOutcome.DUPLICATE);
+        expired = add(Counter.builder(REBUILD_EXPIRED)
                 .description("Rebuild writes applied although their TTL had run out (written with a 1 ms TTL)")
                 .register(registry));
-        invalidations = add(Counter.builder(PREFIX + "invalidations.published")
+        invalidations = add(Counter.builder(REBUILD_INVALIDATIONS_PUBLISHED)
                 .description("Invalidations a rebuild published for writes that may not have been announced yet")
                 .register(registry));
-        duration = add(Timer.builder(PREFIX + "duration")
+        duration = add(Timer.builder(REBUILD_DURATION)
                 .description("Duration of completed rebuilds")
                 .register(registry));
-        add(Gauge.builder(PREFIX + "active", this, m -> m.active ? 1 : 0)
+        add(Gauge.builder(REBUILD_ACTIVE, this, m -> m.active ? 1 : 0)
                 .description("1 while a rebuild runs in this process, else 0")
                 .strongReference(true)
                 .register(registry));
-        add(Gauge.builder(PREFIX + "progress", this, m -> m.progress)
+        add(Gauge.builder(REBUILD_PROGRESS, this, m -> m.progress)
                 .description("Fraction (0 to 1) of the current or last rebuild's records read")
                 .strongReference(true)
                 .register(registry));
-        add(Gauge.builder(PREFIX + "remaining", this, m -> m.remaining)
+        add(Gauge.builder(REBUILD_REMAINING, this, m -> m.remaining)
                 .description("Records the current rebuild has still to read")
                 .baseUnit("records")
                 .strongReference(true)
                 .register(registry));
     }
 
-    private Counter records(String outcome) {
-        return add(Counter.builder(PREFIX + "records")
+    private Counter records(WriteOutcome outcome) {
+        return add(Counter.builder(REBUILD_RECORDS)
                 .description("Writes of rebuilds by outcome: applied, stale (Redis newer), duplicate (same version)")
-                .tag("outcome", outcome)
+                .tag(OUTCOME, outcome.tag())
                 .register(registry));
     }
 
     private Counter finished(CacheRebuild.Outcome o) {
-        return finished(o.name().toLowerCase(Locale.ROOT));
+        return finished(WriterMeters.rebuildOutcomeTag(o));
     }
 
     private Counter finished(String outcome) {
         return finished.computeIfAbsent(
                 outcome,
-                o -> add(Counter.builder(PREFIX + "finished")
+                o -> add(Counter.builder(REBUILD_FINISHED)
                         .description("Rebuilds that ended, by outcome: completed, lease_lost, cancelled, failed")
-                        .tag("outcome", o)
+                        .tag(OUTCOME, o)
                         .register(registry)));
     }
 
@@ -131,7 +132,7 @@ public final class RebuildMetrics implements AutoCloseable {
     }
 
     void failed() {
-        finished("failed").increment();
+        finished(REBUILD_FAILED).increment();
         active = false;
     }
 

@@ -124,8 +124,9 @@ public final class Rebuilder {
     /** Runs the rebuild. Releases the lease unless it completed. */
     CacheRebuild.Result run(Mode mode, String token, Consumer<Progress> listener, BooleanSupplier cancelled) {
         long t0 = System.nanoTime();
-        RedisBatchWriter redis = new RedisBatchWriter(
+        dev.cachepipe.support.redis.RedisConnector connector = dev.cachepipe.support.redis.RedisConnector.create(
                 redisUri, config.redisTimeout(), config.retryBackoffMin(), config.retryBackoffMax());
+        RedisBatchWriter redis = new RedisBatchWriter(connector, config.redisTimeout());
         Marker marker = null;
         boolean holdsLease = mode == Mode.ACQUIRED;
         boolean started = false;
@@ -190,6 +191,7 @@ public final class Rebuilder {
                 }
             }
             redis.close();
+            connector.close();
         }
     }
 
@@ -494,7 +496,7 @@ public final class Rebuilder {
             for (Slot s : slots) {
                 PendingWrite w = s.write();
                 switch (w.outcome()) {
-                    case "applied" -> {
+                    case APPLIED -> {
                         a++;
                         if (w.mutation.getTtlMillis() == EXPIRED_TTL_MILLIS) {
                             ex++;
@@ -503,7 +505,7 @@ public final class Rebuilder {
                             announce.add(WriterLoop.invalidation(w));
                         }
                     }
-                    case "stale" -> st++;
+                    case STALE -> st++;
                     default -> d++;
                 }
             }

@@ -1,77 +1,52 @@
 package dev.cachepipe.writer.internal;
 
 import dev.cachepipe.schemas.Redact;
+import dev.cachepipe.support.redis.Futures;
+import dev.cachepipe.support.redis.RedisConnector;
+import dev.cachepipe.support.redis.ScriptCall;
+import dev.cachepipe.support.redis.ScriptRunner;
 import dev.cachepipe.writer.RedisScripts;
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.RedisNoScriptException;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
-import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends batches of script calls over one dedicated connection, pipelined ({@code setAutoFlushCommands(false)} +
- * {@code flushCommands()}), and waits for all replies on the calling (writer) thread, never on Netty's event loop.
+ * Sends batches of script calls over one dedicated connection, pipelined (one write for the whole batch), and waits
+ * for all replies on the calling (writer) thread, never on Netty's event loop.
  *
- * <p>The client fails fast: every command has a timeout ({@code redisTimeout}), commands issued while disconnected
- * are rejected at once, and the connection reconnects by itself. A {@code NOSCRIPT} reply (Redis restarted or its
- * script cache was flushed) reloads the scripts and resends those calls once within the same attempt. Used by the
- * writer thread only.
+ * <p>The connection comes from the driver's {@link RedisConnector}: it fails fast (every command has a timeout,
+ * commands issued while disconnected are rejected at once) and reconnects by itself. A {@code NOSCRIPT} reply is
+ * handled by the {@link ScriptRunner} within the same attempt. Used by one thread only.
  */
 final class RedisBatchWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisBatchWriter.class);
 
-    private final ClientResources resources;
-    private final RedisClient client;
-    private final RedisURI uri;
+    private final RedisConnector connector;
     private final Duration timeout;
-    private final String endpoint;
     private StatefulRedisConnection<byte[], byte[]> connection;
-    private RedisScripts scripts;
+    private ScriptRunner scripts;
 
     /** Result of one attempt: null failure means every sent write got a definite reply. */
     record Attempt(int sent, int failed, String failure, long latencyNanos) {}
 
-    RedisBatchWriter(RedisURI redisUri, Duration timeout, Duration reconnectMin, Duration reconnectMax) {
+    /** Writes over a connection of {@code connector} (opened on first use; the connector stays the caller's). */
+    RedisBatchWriter(RedisConnector connector, Duration timeout) {
+        this.connector = connector;
         this.timeout = timeout;
-        this.endpoint = redisUri.getHost() + ":" + redisUri.getPort();
-        // A copy: connecting (handshake included) must not wait for the URI's default 60 s.
-        this.uri = RedisURI.builder(redisUri).withTimeout(timeout).build();
-        this.resources = DefaultClientResources.builder()
-                .ioThreadPoolSize(2)
-                .computationThreadPoolSize(2)
-                .reconnectDelay(Delay.exponential(reconnectMin, reconnectMax, 2, TimeUnit.MILLISECONDS))
-                .build();
-        RedisClient c = RedisClient.create(resources, uri);
-        c.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(timeout))
-                .socketOptions(SocketOptions.builder()
-                        .connectTimeout(timeout)
-                        .keepAlive(true)
-                        .build())
-                .build());
-        this.client = c;
     }
 
     /** {@code host:port} of the server, for logs (never the URI: it may carry a password). */
     String endpoint() {
-        return endpoint;
+        return connector.endpoint();
     }
 
     /**
@@ -85,25 +60,29 @@ final class RedisBatchWriter implements AutoCloseable {
         }
         StatefulRedisConnection<byte[], byte[]> c = null;
         try {
-            c = client.connect(ByteArrayCodec.INSTANCE);
-            c.setAutoFlushCommands(false);
-            RedisScripts s = new RedisScripts(c);
-            s.load(timeout);
+            c = connector.connect();
+            ScriptRunner s = new ScriptRunner(c);
+            s.load(
+                    timeout,
+                    List.of(
+                            RedisScripts.Script.UPSERT_ENTRY.lua(),
+                            RedisScripts.Script.WRITE_TOMBSTONE.lua(),
+                            RedisScripts.Script.WRITE_FENCE.lua()));
             connection = c;
             scripts = s;
-            log.debug("Connected to Redis at {}", endpoint);
+            log.debug("Connected to Redis at {}", endpoint());
             return null;
         } catch (RuntimeException e) {
             if (c != null) {
                 c.closeAsync();
             }
-            return "cannot connect to " + endpoint + ": " + Redact.describe(e);
+            return "cannot connect to " + endpoint() + ": " + Redact.describe(e);
         }
     }
 
     /**
      * Sends every write that is not {@link PendingWrite#done()} as one pipelined batch and records each definite
-     * reply. Writes whose outcome is unknown are marked so. NOSCRIPT replies reload the scripts and are resent once.
+     * reply. Writes whose outcome is unknown are marked so.
      */
     Attempt attempt(List<PendingWrite> writes) {
         String notReady = ensureConnected();
@@ -112,61 +91,31 @@ final class RedisBatchWriter implements AutoCloseable {
         }
         long t0 = System.nanoTime();
         List<PendingWrite> todo = writes.stream().filter(w -> !w.done()).toList();
-        int sent = todo.size();
-        String failure = null;
-        for (int round = 0; round < 2 && !todo.isEmpty(); round++) {
-            List<PendingWrite> noScript = new ArrayList<>();
-            failure = send(todo, noScript);
-            if (noScript.isEmpty() || round == 1) {
-                break;
-            }
-            // Redis lost its script cache: load again and resend only those calls.
-            log.info("Redis at {} lost its scripts (NOSCRIPT); loading them again", endpoint);
-            try {
-                scripts.load(timeout);
-            } catch (RuntimeException e) {
-                failure = "cannot load scripts into " + endpoint + ": " + Redact.describe(e);
-                break;
-            }
-            todo = noScript;
-            sent += todo.size();
-        }
+        String failure = send(todo);
         long latency = System.nanoTime() - t0;
         int failed = (int) writes.stream().filter(w -> !w.done()).count();
-        return new Attempt(sent, failed, failed == 0 ? null : failure, latency);
+        return new Attempt(todo.size(), failed, failed == 0 ? null : failure, latency);
     }
 
-    /** One pipelined round trip. Returns the first failure (or null); collects NOSCRIPT failures. */
-    private String send(List<PendingWrite> todo, List<PendingWrite> noScript) {
+    /** One pipelined round trip. Returns the first failure, or null. */
+    private String send(List<PendingWrite> todo) {
         int n = todo.size();
-        List<RedisFuture<Long>> futures = new ArrayList<>(n);
-        long[] ackAt = new long[n];
-        String failure = null;
-        for (int i = 0; i < n; i++) {
-            final int index = i;
-            RedisFuture<Long> f;
-            try {
-                f = scripts.apply(todo.get(i).mutation);
-            } catch (RuntimeException e) {
-                // Rejected before it was written (e.g. disconnected); futures normally carry such failures.
-                f = null;
-                todo.get(i).outcomeUnknown();
-                failure = failure == null ? Redact.describe(e) : failure;
-            }
-            if (f != null) {
-                // Runs on the event loop: only takes the time of the reply.
-                f.whenComplete((r, e) -> ackAt[index] = System.currentTimeMillis());
-            }
-            futures.add(f);
+        List<ScriptCall> calls = new ArrayList<>(n);
+        for (PendingWrite w : todo) {
+            calls.add(RedisScripts.call(w.mutation));
         }
-        connection.flushCommands();
+        List<CompletableFuture<Long>> futures = scripts.callAll(calls);
+        long[] ackAt = new long[n];
+        for (int i = 0; i < n; i++) {
+            int index = i;
+            // Runs on the event loop: only takes the time of the reply.
+            futures.get(i).whenComplete((r, e) -> ackAt[index] = System.currentTimeMillis());
+        }
         awaitEach(futures);
+        String failure = null;
         boolean reconnect = false;
         for (int i = 0; i < n; i++) {
-            RedisFuture<Long> f = futures.get(i);
-            if (f == null) {
-                continue;
-            }
+            CompletableFuture<Long> f = futures.get(i);
             PendingWrite w = todo.get(i);
             if (!f.isDone()) {
                 w.outcomeUnknown();
@@ -176,64 +125,54 @@ final class RedisBatchWriter implements AutoCloseable {
             try {
                 Long reply = f.get();
                 w.replied(reply, ackAt[i] != 0 ? ackAt[i] : System.currentTimeMillis());
-            } catch (ExecutionException | CompletionException e) {
-                Throwable cause = e.getCause() != null ? e.getCause() : e;
-                if (cause instanceof RedisNoScriptException) {
-                    noScript.add(w); // definitely not run
-                } else if (isReadOnlyReply(cause)) {
-                    // A replica answered (e.g. after a failover behind a DNS name): not run. Reconnect, so the
-                    // name is resolved again and the new primary is found.
-                    w.outcomeUnknown();
-                    reconnect = true;
-                } else {
-                    // Timeout, connection lost, or an error reply: it may have run.
-                    w.outcomeUnknown();
-                }
+            } catch (ExecutionException e) {
+                Throwable cause = Futures.unwrap(e);
+                // Timeout, connection lost, or an error reply: it may have run. A replica's READONLY reply (e.g.
+                // after a failover behind a DNS name) did not, but reconnecting finds the new primary.
+                w.outcomeUnknown();
+                reconnect |= isReadOnlyReply(cause);
                 failure = failure == null ? Redact.describe(cause) : failure;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 w.outcomeUnknown();
                 failure = "interrupted";
-            } catch (java.util.concurrent.CancellationException e) {
+            } catch (CancellationException e) {
                 w.outcomeUnknown();
                 failure = failure == null ? "cancelled" : failure;
             }
         }
         if (reconnect) {
-            log.info("Redis at {} is read-only (a replica); reconnecting", endpoint);
-            connection.closeAsync();
-            connection = null;
-            scripts = null;
+            log.info("Redis at {} is read-only (a replica); reconnecting", endpoint());
+            dropConnection();
         }
         return failure;
     }
 
     private static boolean isReadOnlyReply(Throwable cause) {
-        return cause instanceof io.lettuce.core.RedisCommandExecutionException
+        return cause instanceof RedisCommandExecutionException
                 && cause.getMessage() != null
                 && cause.getMessage().startsWith("READONLY");
     }
 
     /**
-     * Waits until every future is done or the deadline passed. Not {@code LettuceFutures.awaitAll}: that returns at
-     * the first failed future, before the rest of the pipeline has answered.
+     * Waits until every future is done or the deadline passed. Not {@code CompletableFuture.allOf}: that fails at the
+     * first failed future, before the rest of the pipeline has answered.
      */
-    private void awaitEach(List<RedisFuture<Long>> futures) {
+    private void awaitEach(List<CompletableFuture<Long>> futures) {
         // Each command times out by itself after `timeout`; the margin only guards against a lost timer.
         long deadline = System.nanoTime() + timeout.toNanos() + TimeUnit.SECONDS.toNanos(1);
-        for (RedisFuture<Long> f : futures) {
-            if (f == null || f.isDone()) {
+        for (CompletableFuture<Long> f : futures) {
+            long left = deadline - System.nanoTime();
+            if (f.isDone() || left <= 0) {
                 continue;
             }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return;
-            }
             try {
-                f.await(left, TimeUnit.NANOSECONDS);
+                f.get(left, TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
+            } catch (ExecutionException | java.util.concurrent.TimeoutException | CancellationException e) {
+                // judged by the caller
             }
         }
     }
@@ -247,16 +186,16 @@ final class RedisBatchWriter implements AutoCloseable {
         if (ensureConnected() != null) {
             return null;
         }
-        return new Marker(this::currentConnection, keyPrefix, timeout);
+        return new Marker(this::currentScripts, keyPrefix, timeout);
     }
 
-    /** The connection now, reconnecting if the last one was dropped; throws if Redis cannot be reached. */
-    private StatefulRedisConnection<byte[], byte[]> currentConnection() {
+    /** The script runner of the connection now, reconnecting if the last one was dropped. */
+    private ScriptRunner currentScripts() {
         String failure = ensureConnected();
         if (failure != null) {
             throw new IllegalStateException("Redis unavailable: " + failure);
         }
-        return connection;
+        return scripts;
     }
 
     /**
@@ -270,7 +209,6 @@ final class RedisBatchWriter implements AutoCloseable {
             return notReady;
         }
         RedisFuture<String> f = connection.async().ping();
-        connection.flushCommands();
         try {
             f.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
             return null;
@@ -284,6 +222,13 @@ final class RedisBatchWriter implements AutoCloseable {
         }
     }
 
+    private void dropConnection() {
+        connection.closeAsync();
+        connection = null;
+        scripts = null;
+    }
+
+    /** Closes this writer's connection (not the connector). */
     @Override
     public void close() {
         try {
@@ -292,9 +237,6 @@ final class RedisBatchWriter implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             log.debug("Closing the Redis connection failed", e);
-        } finally {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            resources.shutdown(0, 2, TimeUnit.SECONDS);
         }
     }
 }

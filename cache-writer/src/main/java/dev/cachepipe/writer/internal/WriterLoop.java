@@ -72,6 +72,7 @@ public final class WriterLoop implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> producer;
     private final InvalidationSender invalidationSender;
+    private final dev.cachepipe.support.redis.RedisConnector connector;
     private final RedisBatchWriter redis;
     private final WriterMetrics metrics;
     private final RebuildMetrics rebuildMetrics; // null without self-healing
@@ -99,8 +100,9 @@ public final class WriterLoop implements AutoCloseable {
 
     public WriterLoop(WriterConfig config, RedisURI redisUri, MeterRegistry registry) {
         this.config = config;
-        this.redis = new RedisBatchWriter(
+        this.connector = dev.cachepipe.support.redis.RedisConnector.create(
                 redisUri, config.redisTimeout(), config.retryBackoffMin(), config.retryBackoffMax());
+        this.redis = new RedisBatchWriter(connector, config.redisTimeout());
         KafkaConsumer<String, byte[]> c = null;
         try {
             c = new KafkaConsumer<>(consumerConfig(config), new StringDeserializer(), new ByteArrayDeserializer());
@@ -110,7 +112,7 @@ public final class WriterLoop implements AutoCloseable {
             if (c != null) {
                 c.close(Duration.ZERO);
             }
-            redis.close();
+            connector.close();
             throw e;
         }
         this.consumer = c;
@@ -643,5 +645,6 @@ public final class WriterLoop implements AutoCloseable {
             log.warn("Closing the producer failed: {}", Redact.describe(e));
         }
         redis.close();
+        connector.close();
     }
 }

@@ -1,5 +1,8 @@
 package dev.cachepipe.writer.internal;
 
+import static dev.cachepipe.writer.WriterMeters.*;
+
+import dev.cachepipe.writer.WriteOutcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -15,8 +18,6 @@ import java.util.function.BooleanSupplier;
 
 /** The writer's meters, all named {@code cachepipe.writer.*}. Removed from the registry on {@link #close()}. */
 final class WriterMetrics implements AutoCloseable {
-    static final String PREFIX = "cachepipe.writer.";
-
     private final MeterRegistry registry;
     private final List<Meter> meters = new CopyOnWriteArrayList<>();
     private final Map<String, Counter> writes = new ConcurrentHashMap<>();
@@ -32,44 +33,44 @@ final class WriterMetrics implements AutoCloseable {
 
     WriterMetrics(MeterRegistry registry, BooleanSupplier healthy) {
         this.registry = registry;
-        batchSize = add(DistributionSummary.builder(PREFIX + "batch.size")
+        batchSize = add(DistributionSummary.builder(BATCH_SIZE)
                 .description("Records per polled batch")
                 .baseUnit("records")
                 .register(registry));
-        redisLatency = add(Timer.builder(PREFIX + "redis.latency")
+        redisLatency = add(Timer.builder(REDIS_LATENCY)
                 .description("Time for one pipelined batch of script calls to be answered")
                 .publishPercentiles(0.5, 0.99)
                 .register(registry));
-        freshness = add(Timer.builder(PREFIX + "freshness")
+        freshness = add(Timer.builder(FRESHNESS)
                 .description("From the domain event's occurredAt to Redis acknowledging the write")
                 .publishPercentiles(0.5, 0.95, 0.99)
                 .register(registry));
-        invalidationsPublished = add(Counter.builder(PREFIX + "invalidations.published")
+        invalidationsPublished = add(Counter.builder(INVALIDATIONS_PUBLISHED)
                 .description("Invalidations acknowledged by Kafka")
                 .register(registry));
-        redisRetries = add(retries("redis"));
-        kafkaRetries = add(retries("kafka"));
-        coalesced = add(Counter.builder(PREFIX + "coalesced")
+        redisRetries = add(retries(STAGE_REDIS));
+        kafkaRetries = add(retries(STAGE_KAFKA));
+        coalesced = add(Counter.builder(COALESCED)
                 .description("Mutations dropped because a higher version of the same key was in the batch")
                 .register(registry));
-        skipped = add(Counter.builder(PREFIX + "skipped")
+        skipped = add(Counter.builder(SKIPPED)
                 .description("Mutation records that did not decode or could not be applied")
                 .register(registry));
-        add(Gauge.builder(PREFIX + "lag", this, m -> m.lag)
+        add(Gauge.builder(LAG, this, m -> m.lag)
                 .description("Mutation records not yet read by this writer, over its assigned partitions")
                 .baseUnit("records")
                 .strongReference(true)
                 .register(registry));
-        add(Gauge.builder(PREFIX + "healthy", healthy, h -> h.getAsBoolean() ? 1 : 0)
+        add(Gauge.builder(HEALTHY, healthy, h -> h.getAsBoolean() ? 1 : 0)
                 .description("1 while Redis and Kafka are reachable, else 0")
                 .strongReference(true)
                 .register(registry));
     }
 
     private Counter retries(String stage) {
-        return Counter.builder(PREFIX + "retries")
+        return Counter.builder(RETRIES)
                 .description("Retries after Redis or Kafka failed")
-                .tag("stage", stage)
+                .tag(STAGE, stage)
                 .register(registry);
     }
 
@@ -78,13 +79,13 @@ final class WriterMetrics implements AutoCloseable {
         return meter;
     }
 
-    void write(String outcome, String entityType) {
+    void write(WriteOutcome outcome, String entityType) {
         writes.computeIfAbsent(
-                        outcome + '\0' + entityType,
-                        k -> add(Counter.builder(PREFIX + "writes")
+                        outcome.tag() + '\0' + entityType,
+                        k -> add(Counter.builder(WRITES)
                                 .description("Script calls by outcome: applied, stale (older than stored), duplicate")
-                                .tag("outcome", outcome)
-                                .tag("entity_type", entityType)
+                                .tag(OUTCOME, outcome.tag())
+                                .tag(ENTITY_TYPE, entityType)
                                 .register(registry)))
                 .increment();
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cachepipe.avro.MutationOp;
 import dev.cachepipe.writer.RedisScripts;
+import dev.cachepipe.writer.WriteOutcome;
 import org.junit.jupiter.api.Test;
 
 class PendingWriteTest {
@@ -13,7 +14,7 @@ class PendingWriteTest {
     void shouldCountAsDuplicateWhenFirstAttemptFindsSameVersion() {
         write.replied(RedisScripts.SAME_VERSION, 1);
         assertThat(write.changed()).isFalse();
-        assertThat(write.outcome()).isEqualTo("duplicate");
+        assertThat(write.outcome()).isEqualTo(WriteOutcome.DUPLICATE);
     }
 
     @Test
@@ -22,7 +23,7 @@ class PendingWriteTest {
         assertThat(write.done()).isFalse();
         write.replied(RedisScripts.SAME_VERSION, 1);
         assertThat(write.changed()).isTrue();
-        assertThat(write.outcome()).isEqualTo("applied");
+        assertThat(write.outcome()).isEqualTo(WriteOutcome.APPLIED);
     }
 
     @Test
@@ -30,7 +31,7 @@ class PendingWriteTest {
         write.outcomeUnknown();
         write.replied(RedisScripts.STALE, 1);
         assertThat(write.changed()).isFalse();
-        assertThat(write.outcome()).isEqualTo("stale");
+        assertThat(write.outcome()).isEqualTo(WriteOutcome.STALE);
     }
 
     @Test

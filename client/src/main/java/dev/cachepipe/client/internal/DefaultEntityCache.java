@@ -326,7 +326,7 @@ public final class DefaultEntityCache<T> implements EntityCache<T> {
             }
             return offerLoaded(id, entryOf(loaded), epochBeforeLoad, watermarkBeforeLoad);
         }
-        if (reply == LuaScript.STORED) {
+        if (reply == ClientScript.STORED) {
             metrics.fillsStored.increment();
             L1Entry stored = L1Entry.value(version, value);
             LocalCache.Offer offer = l1.offerVersioned(id, stored, epoch);

@@ -2,17 +2,16 @@ package dev.cachepipe.client.internal;
 
 import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
-import io.lettuce.core.ClientOptions;
+import dev.cachepipe.support.redis.Futures;
+import dev.cachepipe.support.redis.LuaScript;
+import dev.cachepipe.support.redis.RedisConnector;
+import dev.cachepipe.support.redis.ScriptCall;
+import dev.cachepipe.support.redis.ScriptRunner;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisBusyException;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisLoadingException;
-import io.lettuce.core.RedisNoScriptException;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
@@ -24,9 +23,6 @@ import io.lettuce.core.protocol.Command;
 import io.lettuce.core.protocol.CommandArgs;
 import io.lettuce.core.protocol.CommandType;
 import io.lettuce.core.protocol.RedisCommand;
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
-import io.lettuce.core.resource.Delay;
 import io.micrometer.core.instrument.Timer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -68,17 +64,19 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
             .toArray(byte[][]::new);
     private static final List<byte[]> FIELD_LIST = List.of(FIELDS);
     private static final byte[] EMPTY = new byte[0];
+    private static final List<LuaScript> SCRIPTS =
+            Arrays.stream(ClientScript.values()).map(ClientScript::script).toList();
 
     private final ClientConfig config;
     private final String endpoint;
-    private final ClientResources resources;
-    private final RedisClient client;
+    private final RedisConnector connector;
     private final long timeoutNanos;
     private final long retryIntervalNanos;
     private final AtomicBoolean down = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile StatefulRedisConnection<byte[], byte[]> connection;
     private volatile RedisAsyncCommands<byte[], byte[]> commands;
+    private volatile ScriptRunner scripts;
     private volatile long retryAtNanos;
     private final ClientMetrics metrics;
 
@@ -95,29 +93,14 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
         this.timeoutNanos = config.redisTimeout().toNanos();
         this.retryIntervalNanos =
                 Math.max(TimeUnit.MILLISECONDS.toNanos(100), Math.min(TimeUnit.SECONDS.toNanos(1), timeoutNanos));
-        this.resources = DefaultClientResources.builder()
-                .ioThreadPoolSize(2)
-                .computationThreadPoolSize(2)
-                .reconnectDelay(
-                        Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
-                .build();
-        RedisClient c = RedisClient.create(resources, config.redisUri());
-        c.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(config.redisTimeout()))
-                .socketOptions(SocketOptions.builder()
-                        .connectTimeout(config.redisTimeout())
-                        .keepAlive(true)
-                        .build())
-                .build());
-        this.client = c;
+        this.connector = RedisConnector.create(
+                config.redisUri(), config.redisTimeout(), Duration.ofMillis(10), Duration.ofSeconds(1));
     }
 
     /** Connects once, synchronously; if that fails, keeps trying in the background. */
     public void start() {
         try {
-            StatefulRedisConnection<byte[], byte[]> c = client.connect(CODEC, config.redisUri());
+            StatefulRedisConnection<byte[], byte[]> c = connector.connect();
             connected(c);
         } catch (RuntimeException e) {
             markDown(e);
@@ -130,12 +113,12 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
             c.closeAsync();
             return;
         }
+        ScriptRunner runner = new ScriptRunner(c);
+        // Best effort: a script still missing when called is loaded then (see ScriptRunner).
+        runner.preload(SCRIPTS);
+        scripts = runner;
         connection = c;
         commands = c.async();
-        // Best effort: a missing script is loaded on first use (NOSCRIPT -> EVAL).
-        for (LuaScript s : LuaScript.values()) {
-            commands.scriptLoad(s.textNoCopy());
-        }
         markUp();
         log.debug("Connected to Redis at {}", endpoint);
     }
@@ -144,23 +127,20 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
         if (closed.get()) {
             return;
         }
-        resources
-                .eventExecutorGroup()
-                .schedule(
-                        () -> {
-                            if (closed.get()) {
-                                return;
-                            }
-                            client.connectAsync(CODEC, config.redisUri()).whenComplete((c, e) -> {
-                                if (e == null) {
-                                    connected(c);
-                                } else {
-                                    scheduleConnect(Math.min(delayMillis * 2, 5_000));
-                                }
-                            });
-                        },
-                        delayMillis,
-                        TimeUnit.MILLISECONDS);
+        connector.schedule(
+                () -> {
+                    if (closed.get()) {
+                        return;
+                    }
+                    connector.connectAsync().whenComplete((c, e) -> {
+                        if (e == null) {
+                            connected(c);
+                        } else {
+                            scheduleConnect(Math.min(delayMillis * 2, 5_000));
+                        }
+                    });
+                },
+                Duration.ofMillis(delayMillis));
     }
 
     /** Whether the client would send a command now (connected, and not waiting after a failure). */
@@ -239,7 +219,7 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
     /**
      * Runs {@code fill_entry.lua}, then (whatever it replied) releases the lease if {@code leaseKey} is not null.
      *
-     * @return {@link LuaScript#STORED} or {@link LuaScript#DROPPED}
+     * @return {@link ClientScript#STORED} or {@link ClientScript#DROPPED}
      * @throws L2Unavailable if Redis did not answer
      * @throws RedisCommandExecutionException if Redis answered with an error
      */
@@ -253,23 +233,23 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
             long ttlMillis,
             byte[] leaseKey,
             byte[] token) {
-        RedisAsyncCommands<byte[], byte[]> c = commandsOrThrow();
+        ScriptRunner runner = scriptsOrThrow();
         long t0 = System.nanoTime();
         CompletableFuture<Long> f;
         try {
-            f = script(
-                    c,
-                    LuaScript.FILL_ENTRY,
+            f = runner.call(new ScriptCall(
+                    ClientScript.FILL_ENTRY.script(),
                     entryKey,
                     ascii(Long.toString(version)),
                     ascii(expect),
                     payload,
                     contentType == null ? EMPTY : contentType.getBytes(StandardCharsets.UTF_8),
                     ascii(Long.toString(occurredAtMillis)),
-                    ascii(Long.toString(ttlMillis)));
+                    ascii(Long.toString(ttlMillis))));
             if (leaseKey != null) {
                 // After the fill, so that a waiter that sees the lease gone also sees the value.
-                f = f.thenCompose(r -> script(c, LuaScript.RELEASE_LEASE, leaseKey, token, EMPTY, ascii("1"))
+                f = f.thenCompose(r -> runner.call(
+                                new ScriptCall(ClientScript.RELEASE_LEASE.script(), leaseKey, token, EMPTY, ascii("1")))
                         .handle((x, e) -> r));
             }
         } catch (RuntimeException e) {
@@ -282,33 +262,21 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
 
     /** Releases a lease this client holds; leaves {@code marker} for {@code markerMillis} when it is not null. */
     public void release(byte[] leaseKey, byte[] token, byte[] marker, long markerMillis) {
-        RedisAsyncCommands<byte[], byte[]> c = commandsOrThrow();
+        ScriptRunner runner = scriptsOrThrow();
         long t0 = System.nanoTime();
         CompletableFuture<Long> f;
         try {
-            f = script(
-                    c,
-                    LuaScript.RELEASE_LEASE,
+            f = runner.call(new ScriptCall(
+                    ClientScript.RELEASE_LEASE.script(),
                     leaseKey,
                     token,
                     marker == null ? EMPTY : marker,
-                    ascii(Long.toString(Math.max(1, markerMillis))));
+                    ascii(Long.toString(Math.max(1, markerMillis)))));
         } catch (RuntimeException e) {
             throw failed(e);
         }
         await(f, t0);
         time(metrics.l2Lease(), t0);
-    }
-
-    private static CompletableFuture<Long> script(
-            RedisAsyncCommands<byte[], byte[]> c, LuaScript s, byte[] key, byte[]... args) {
-        byte[][] keys = {key};
-        return c.<Long>evalsha(s.sha1(), ScriptOutputType.INTEGER, keys, args)
-                .toCompletableFuture()
-                .exceptionallyCompose(e -> unwrap(e) instanceof RedisNoScriptException
-                        ? c.<Long>eval(s.textNoCopy(), ScriptOutputType.INTEGER, keys, args)
-                                .toCompletableFuture()
-                        : CompletableFuture.failedFuture(unwrap(e)));
     }
 
     private static Command<byte[], byte[], List<KeyValue<byte[], byte[]>>> hmget(byte[] key) {
@@ -347,6 +315,14 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
         return c;
     }
 
+    private ScriptRunner scriptsOrThrow() {
+        ScriptRunner s = scripts;
+        if (s == null || !available()) {
+            throw L2Unavailable.INSTANCE;
+        }
+        return s;
+    }
+
     private StatefulRedisConnection<byte[], byte[]> connectionOrThrow() {
         StatefulRedisConnection<byte[], byte[]> c = connection;
         if (c == null || !available()) {
@@ -366,7 +342,7 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
             markUp();
             return r;
         } catch (ExecutionException | CompletionException e) {
-            Throwable cause = unwrap(e);
+            Throwable cause = Futures.unwrap(e);
             if (isReply(cause)) {
                 markUp();
                 throw (RedisCommandExecutionException) cause;
@@ -389,7 +365,7 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
             try {
                 f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (ExecutionException | CompletionException e) {
-                Throwable cause = unwrap(e);
+                Throwable cause = Futures.unwrap(e);
                 if (!isReply(cause)) {
                     futures.forEach(x -> x.cancel(false));
                     throw failed(cause);
@@ -412,7 +388,7 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
         try {
             return f.join();
         } catch (CompletionException e) {
-            Throwable cause = unwrap(e);
+            Throwable cause = Futures.unwrap(e);
             if (cause instanceof RuntimeException re) {
                 throw re;
             }
@@ -433,14 +409,6 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
         return t instanceof RedisCommandExecutionException
                 && !(t instanceof RedisLoadingException)
                 && !(t instanceof RedisBusyException);
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        Throwable c = t;
-        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
-            c = c.getCause();
-        }
-        return c;
     }
 
     private L2Unavailable failed(Throwable cause) {
@@ -488,7 +456,6 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
                 log.debug("closing the Redis connection failed: {}", Redact.describe(e));
             }
         }
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        resources.shutdown(0, 2, TimeUnit.SECONDS);
+        connector.close();
     }
 }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** fill_entry.lua and release_lease.lua against a real redis-server, state by state. */
-class LuaScriptsIT {
+class ClientScriptsIT {
     private static RedisServer server;
     private static RedisClient client;
     private static StatefulRedisConnection<String, String> connection;
@@ -47,7 +47,7 @@ class LuaScriptsIT {
 
     private long fill(String version, String expect) {
         return redis.eval(
-                new String(LuaScript.FILL_ENTRY.text(), java.nio.charset.StandardCharsets.UTF_8),
+                new String(ClientScript.FILL_ENTRY.script().text(), java.nio.charset.StandardCharsets.UTF_8),
                 ScriptOutputType.INTEGER,
                 new String[] {KEY},
                 version,
@@ -155,7 +155,7 @@ class LuaScriptsIT {
 
     private long release(String token, String marker) {
         return redis.eval(
-                new String(LuaScript.RELEASE_LEASE.text(), java.nio.charset.StandardCharsets.UTF_8),
+                new String(ClientScript.RELEASE_LEASE.script().text(), java.nio.charset.StandardCharsets.UTF_8),
                 ScriptOutputType.INTEGER,
                 new String[] {LEASE},
                 token,

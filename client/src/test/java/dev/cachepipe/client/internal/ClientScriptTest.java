@@ -7,11 +7,12 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 
-class LuaScriptTest {
+class ClientScriptTest {
 
     @Test
     void shouldHashTheExactBytesSent() throws Exception {
-        for (LuaScript s : LuaScript.values()) {
+        for (ClientScript c : ClientScript.values()) {
+            var s = c.script();
             String expected =
                     HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(s.text()));
             assertThat(s.sha1()).isEqualTo(expected).hasSize(40);
@@ -20,7 +21,8 @@ class LuaScriptTest {
 
     @Test
     void shouldDocumentKeysArgumentsAndRepliesInTheHeader() {
-        for (LuaScript s : LuaScript.values()) {
+        for (ClientScript c : ClientScript.values()) {
+            var s = c.script();
             String text = new String(s.text(), StandardCharsets.UTF_8);
             assertThat(text).contains("-- KEYS[1]", "-- ARGV[1]", "-- Returns ");
         }
@@ -28,7 +30,7 @@ class LuaScriptTest {
 
     @Test
     void shouldNeverUseTonumberForVersions() {
-        String fill = new String(LuaScript.FILL_ENTRY.text(), StandardCharsets.UTF_8);
+        String fill = new String(ClientScript.FILL_ENTRY.script().text(), StandardCharsets.UTF_8);
 
         assertThat(fill.lines().filter(l -> !l.startsWith("--"))).noneMatch(l -> l.contains("tonumber"));
     }

@@ -1,4 +1,4 @@
-package dev.cachepipe.embedded;
+package dev.cachepipe.support.kafka;
 
 import java.time.Duration;
 import java.util.HashMap;
