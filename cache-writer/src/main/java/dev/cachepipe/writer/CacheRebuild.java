@@ -1,6 +1,7 @@
 package dev.cachepipe.writer;
 
-import dev.cachepipe.writer.internal.Rebuilder;
+import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.writer.internal.replay.ReplayDriver;
 import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -93,7 +94,7 @@ public final class CacheRebuild {
 
     /** The marker key for {@code keyPrefix}: {@code <keyPrefix>:@cachepipe}. */
     public static String markerKey(String keyPrefix) {
-        return Rebuilder.markerKey(Objects.requireNonNull(keyPrefix, "keyPrefix"));
+        return RedisLayout.markerKey(Objects.requireNonNull(keyPrefix, "keyPrefix"));
     }
 
     /**
@@ -119,7 +120,7 @@ public final class CacheRebuild {
         if (config.keyPrefix() == null) {
             throw new IllegalArgumentException("a rebuild needs the key prefix: config.keyPrefix() was null");
         }
-        return Rebuilder.runStandalone(
+        return ReplayDriver.runStandalone(
                 config,
                 Objects.requireNonNull(redisUri, "redisUri"),
                 entityType,

@@ -1,6 +1,6 @@
 package dev.cachepipe.writer;
 
-import dev.cachepipe.writer.internal.WriterLoop;
+import dev.cachepipe.writer.internal.live.LiveWriter;
 import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Objects;
@@ -37,7 +37,7 @@ import java.util.Objects;
  * of its own while its live writes go on.
  */
 public final class CacheWriter implements AutoCloseable {
-    private final WriterLoop loop;
+    private final LiveWriter loop;
 
     /**
      * Creates the Kafka clients and the Redis client; connects nothing yet.
@@ -46,7 +46,7 @@ public final class CacheWriter implements AutoCloseable {
      * @param registry where the {@code cachepipe.writer.*} meters are registered (removed again on close)
      */
     public CacheWriter(WriterConfig config, RedisURI redisUri, MeterRegistry registry) {
-        this.loop = new WriterLoop(
+        this.loop = new LiveWriter(
                 Objects.requireNonNull(config, "config"),
                 Objects.requireNonNull(redisUri, "redisUri"),
                 Objects.requireNonNull(registry, "registry"));

@@ -1,4 +1,4 @@
-package dev.cachepipe.writer.internal;
+package dev.cachepipe.writer.internal.apply;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,7 +6,7 @@ import dev.cachepipe.writer.WriterConfig;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class KafkaClientConfigTest {
+class KafkaClientsTest {
     private final WriterConfig config = WriterConfig.defaults("b:9092", "m", "i")
             .withGroupId("g")
             .withMaxBatchSize(77)
@@ -19,7 +19,7 @@ class KafkaClientConfigTest {
 
     @Test
     void shouldForceCommitAndIsolationSettingsWhenBuildingConsumerConfig() {
-        Map<String, Object> c = WriterLoop.consumerConfig(config);
+        Map<String, Object> c = KafkaClients.liveConsumer(config);
         assertThat(c)
                 .containsEntry("group.id", "g")
                 .containsEntry("enable.auto.commit", false)
@@ -34,7 +34,7 @@ class KafkaClientConfigTest {
 
     @Test
     void shouldForceAcksAllAndIdempotenceWhenBuildingProducerConfig() {
-        Map<String, Object> p = WriterLoop.producerConfig(config);
+        Map<String, Object> p = KafkaClients.producer(config);
         assertThat(p)
                 .containsEntry("acks", "all")
                 .containsEntry("enable.idempotence", true)
@@ -42,5 +42,29 @@ class KafkaClientConfigTest {
                 .containsEntry("linger.ms", "20")
                 .containsEntry("my.interceptor.setting", "x")
                 .doesNotContainKeys("max.poll.interval.ms", "auto.offset.reset");
+    }
+
+    @Test
+    void shouldUseNoGroupAndForceReadCommittedWhenBuildingReplayConsumerConfig() {
+        Map<String, Object> c = KafkaClients.replayConsumer(
+                config.withKafkaProperties(Map.of("group.instance.id", "w-1", "security.protocol", "SSL")));
+        assertThat(c)
+                .doesNotContainKeys("group.id", "group.instance.id")
+                .containsEntry("enable.auto.commit", false)
+                .containsEntry("isolation.level", "read_committed")
+                .containsEntry("auto.offset.reset", "earliest")
+                .containsEntry("max.poll.records", 500)
+                .containsEntry("security.protocol", "SSL");
+        assertThat((String) c.get("client.id")).startsWith("cachepipe-rebuild-");
+    }
+
+    @Test
+    void shouldPassOnlyAdminAndUnknownKeysWhenBuildingAdminConfig() {
+        Map<String, Object> a = KafkaClients.admin(config);
+        assertThat(a)
+                .containsEntry("bootstrap.servers", "b:9092")
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("my.interceptor.setting", "x")
+                .doesNotContainKeys("linger.ms", "max.poll.interval.ms", "auto.offset.reset");
     }
 }

@@ -1,4 +1,4 @@
-package dev.cachepipe.writer.internal;
+package dev.cachepipe.writer.internal.apply;
 
 import java.time.Duration;
 import java.util.function.DoubleSupplier;
@@ -7,13 +7,13 @@ import java.util.function.DoubleSupplier;
  * Exponential backoff between {@code min} and {@code max}: the n-th delay is drawn from [d/2, d] with
  * {@code d = min(max, min * 2^n)}, so that several writers do not retry in lockstep. Not thread-safe.
  */
-final class Backoff {
+public final class Backoff {
     private final long minNanos;
     private final long maxNanos;
     private final DoubleSupplier random;
     private int attempts;
 
-    Backoff(Duration min, Duration max) {
+    public Backoff(Duration min, Duration max) {
         this(min, max, () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble());
     }
 
@@ -28,7 +28,7 @@ final class Backoff {
     }
 
     /** The delay before the next retry; each call doubles the ceiling up to {@code max}. */
-    Duration next() {
+    public Duration next() {
         long ceiling = minNanos;
         for (int i = 0; i < attempts && ceiling < maxNanos; i++) {
             ceiling = ceiling > maxNanos / 2 ? maxNanos : ceiling * 2;
@@ -42,12 +42,12 @@ final class Backoff {
     }
 
     /** Starts again from {@code min} (after a success). */
-    void reset() {
+    public void reset() {
         attempts = 0;
     }
 
     /** Retries since the last {@link #reset()}. */
-    int attempts() {
+    public int attempts() {
         return attempts;
     }
 }

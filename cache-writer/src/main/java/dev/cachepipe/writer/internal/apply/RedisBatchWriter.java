@@ -1,4 +1,4 @@
-package dev.cachepipe.writer.internal;
+package dev.cachepipe.writer.internal.apply;
 
 import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.support.redis.Futures;
@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * commands issued while disconnected are rejected at once) and reconnects by itself. A {@code NOSCRIPT} reply is
  * handled by the {@link ScriptRunner} within the same attempt. Used by one thread only.
  */
-final class RedisBatchWriter implements AutoCloseable {
+public final class RedisBatchWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisBatchWriter.class);
 
     private final RedisConnector connector;
@@ -36,16 +36,16 @@ final class RedisBatchWriter implements AutoCloseable {
     private ScriptRunner scripts;
 
     /** Result of one attempt: null failure means every sent write got a definite reply. */
-    record Attempt(int sent, int failed, String failure, long latencyNanos) {}
+    public record Attempt(int sent, int failed, String failure, long latencyNanos) {}
 
     /** Writes over a connection of {@code connector} (opened on first use; the connector stays the caller's). */
-    RedisBatchWriter(RedisConnector connector, Duration timeout) {
+    public RedisBatchWriter(RedisConnector connector, Duration timeout) {
         this.connector = connector;
         this.timeout = timeout;
     }
 
     /** {@code host:port} of the server, for logs (never the URI: it may carry a password). */
-    String endpoint() {
+    public String endpoint() {
         return connector.endpoint();
     }
 
@@ -54,7 +54,7 @@ final class RedisBatchWriter implements AutoCloseable {
      *
      * @return null when ready, else why not
      */
-    String ensureConnected() {
+    public String ensureConnected() {
         if (connection != null) {
             return null;
         }
@@ -84,7 +84,7 @@ final class RedisBatchWriter implements AutoCloseable {
      * Sends every write that is not {@link PendingWrite#done()} as one pipelined batch and records each definite
      * reply. Writes whose outcome is unknown are marked so.
      */
-    Attempt attempt(List<PendingWrite> writes) {
+    public Attempt attempt(List<PendingWrite> writes) {
         String notReady = ensureConnected();
         if (notReady != null) {
             return new Attempt(0, writes.size(), notReady, 0);
@@ -102,7 +102,7 @@ final class RedisBatchWriter implements AutoCloseable {
         int n = todo.size();
         List<ScriptCall> calls = new ArrayList<>(n);
         for (PendingWrite w : todo) {
-            calls.add(RedisScripts.call(w.mutation));
+            calls.add(RedisScripts.call(w.mutation()));
         }
         List<CompletableFuture<Long>> futures = scripts.callAll(calls);
         long[] ackAt = new long[n];
@@ -178,19 +178,12 @@ final class RedisBatchWriter implements AutoCloseable {
     }
 
     /**
-     * The self-healing marker under {@code keyPrefix}, called over this writer's connection (same thread rules).
+     * The script runner of the connection now, reconnecting if the last one was dropped (e.g. after a READONLY reply),
+     * for other scripts over the same connection (the self-healing marker).
      *
-     * @return null when Redis is not reachable
+     * @throws IllegalStateException if Redis cannot be reached
      */
-    Marker marker(String keyPrefix) {
-        if (ensureConnected() != null) {
-            return null;
-        }
-        return new Marker(this::currentScripts, keyPrefix, timeout);
-    }
-
-    /** The script runner of the connection now, reconnecting if the last one was dropped. */
-    private ScriptRunner currentScripts() {
+    public ScriptRunner currentScripts() {
         String failure = ensureConnected();
         if (failure != null) {
             throw new IllegalStateException("Redis unavailable: " + failure);
@@ -203,7 +196,7 @@ final class RedisBatchWriter implements AutoCloseable {
      *
      * @return null when it does, else why not
      */
-    String ping() {
+    public String ping() {
         String notReady = ensureConnected();
         if (notReady != null) {
             return notReady;

@@ -1,4 +1,4 @@
-package dev.cachepipe.writer.internal;
+package dev.cachepipe.writer.internal.apply;
 
 import dev.cachepipe.avro.CacheInvalidation;
 import dev.cachepipe.schemas.AvroSerde;
@@ -17,9 +17,9 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 
 /**
- * Publishes a list of invalidations and says which ones Kafka did not acknowledge, for the caller to retry (the writer
- * loop and the rebuild retry differently). An invalidation too large for Kafka comes back without its payload: L1
- * then evicts instead of updating in place.
+ * Publishes a list of invalidations once and says which ones Kafka did not acknowledge, for the {@link Announcer} to
+ * retry. An invalidation too large for Kafka comes back without its payload: L1 then evicts instead of updating in
+ * place.
  */
 final class InvalidationSender {
     private final AvroSerde<CacheInvalidation> serde = AvroSerde.of(CacheInvalidation.class);

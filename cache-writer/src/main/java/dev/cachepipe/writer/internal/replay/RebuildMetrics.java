@@ -1,4 +1,4 @@
-package dev.cachepipe.writer.internal;
+package dev.cachepipe.writer.internal.replay;
 
 import static dev.cachepipe.writer.WriterMeters.*;
 
@@ -104,18 +104,19 @@ public final class RebuildMetrics implements AutoCloseable {
         remaining = total;
     }
 
-    void progress(
-            CacheRebuild.Progress p,
-            long appliedDelta,
-            long staleDelta,
-            long duplicateDelta,
-            long expiredDelta,
-            long invalidationsDelta) {
-        applied.increment(appliedDelta);
-        stale.increment(staleDelta);
-        duplicate.increment(duplicateDelta);
-        expired.increment(expiredDelta);
-        invalidations.increment(invalidationsDelta);
+    /** Writes a rebuild applied, by outcome; {@code expired} of the applied ones had no TTL left. */
+    void written(long appliedWrites, long staleWrites, long duplicateWrites, long expiredWrites) {
+        applied.increment(appliedWrites);
+        stale.increment(staleWrites);
+        duplicate.increment(duplicateWrites);
+        expired.increment(expiredWrites);
+    }
+
+    void published(long count) {
+        invalidations.increment(count);
+    }
+
+    void progress(CacheRebuild.Progress p) {
         progress = p.fraction();
         remaining = Math.max(0, p.total() - p.read());
         last = p;

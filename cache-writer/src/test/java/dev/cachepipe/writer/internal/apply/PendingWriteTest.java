@@ -1,14 +1,16 @@
-package dev.cachepipe.writer.internal;
+package dev.cachepipe.writer.internal.apply;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cachepipe.avro.MutationOp;
 import dev.cachepipe.writer.RedisScripts;
 import dev.cachepipe.writer.WriteOutcome;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 class PendingWriteTest {
-    private final PendingWrite write = new PendingWrite(BatchTest.mutation("a", 5, MutationOp.UPSERT, 1000));
+    private final PendingWrite write =
+            new PendingWrite(CoalescerTest.mutation("a", 5, MutationOp.UPSERT, 1000), new TopicPartition("m", 0), 7);
 
     @Test
     void shouldCountAsDuplicateWhenFirstAttemptFindsSameVersion() {

@@ -1,4 +1,4 @@
-package dev.cachepipe.writer.internal;
+package dev.cachepipe.writer.internal.live;
 
 import static dev.cachepipe.writer.WriterMeters.*;
 

@@ -1,9 +1,11 @@
-package dev.cachepipe.writer.internal;
+package dev.cachepipe.writer.internal.replay;
 
 import dev.cachepipe.schemas.Redact;
+import dev.cachepipe.support.redis.RedisConnector;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.WriterConfig;
-import io.lettuce.core.RedisURI;
+import dev.cachepipe.writer.internal.apply.Health;
+import dev.cachepipe.writer.internal.apply.RedisBatchWriter;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -14,9 +16,9 @@ import org.slf4j.Logger;
  * of its own while the writer's live writes go on. Checks run on the writer thread over its connection; see
  * {@link CacheRebuild} for the protocol.
  */
-final class SelfHealing implements AutoCloseable {
+public final class SelfHealing implements AutoCloseable {
     private final WriterConfig config;
-    private final RedisURI redisUri;
+    private final RedisConnector connector;
     private final RebuildMetrics metrics;
     private final Logger log;
     private final String holder;
@@ -26,40 +28,44 @@ final class SelfHealing implements AutoCloseable {
     private volatile boolean closing;
     private volatile Thread rebuild;
 
-    SelfHealing(WriterConfig config, RedisURI redisUri, RebuildMetrics metrics, Logger log) {
+    /**
+     * @param connector the writer's: a rebuild opens a connection of its own with it, sharing its threads
+     * @param metrics where rebuilds count (the caller's; it closes them)
+     */
+    public SelfHealing(WriterConfig config, RedisConnector connector, RebuildMetrics metrics, Logger log) {
         this.config = config;
-        this.redisUri = redisUri;
+        this.connector = connector;
         this.metrics = metrics;
         this.log = log;
-        this.holder = Rebuilder.holder("writer " + config.groupId());
+        this.holder = RebuildLease.holder("writer " + config.groupId());
         this.intervalNanos = config.markerCheckInterval().toNanos();
     }
 
     /** The next {@link #maybeCheck} checks at once (start-up, Redis back after an outage). */
-    void checkSoon() {
+    public void checkSoon() {
         nextCheckNanos = System.nanoTime();
     }
 
-    boolean rebuilding() {
+    public boolean rebuilding() {
         Thread t = rebuild;
         return t != null && t.isAlive();
     }
 
     /** Checks the marker if due and no rebuild runs here; starts one if Redis has no complete data set. */
-    void maybeCheck(RedisBatchWriter redis) {
+    public void maybeCheck(RedisBatchWriter redis) {
         long now = System.nanoTime();
         if (closing || now - nextCheckNanos < 0 || rebuilding()) {
             return;
         }
         nextCheckNanos = now + intervalNanos;
-        Marker marker = redis.marker(config.keyPrefix());
+        Marker marker = Marker.over(redis, config.keyPrefix(), config.redisTimeout());
         if (marker == null) {
             return; // Redis unreachable: the writer reports it; checked again once it answers
         }
-        String token = Rebuilder.newToken();
+        String token = RebuildLease.newToken();
         long r;
         try {
-            r = marker.begin(token, Rebuilder.LEASE, false, holder);
+            r = new RebuildLease(marker, token).begin(false, holder);
         } catch (RuntimeException e) {
             log.debug("Could not check the marker {}: {}", Marker.key(config.keyPrefix()), Redact.describe(e));
             return;
@@ -90,11 +96,11 @@ final class SelfHealing implements AutoCloseable {
     }
 
     private void runRebuild(String token) {
-        Rebuilder rebuilder = new Rebuilder(config, redisUri, null, metrics, holder);
+        ReplayDriver rebuilder = new ReplayDriver(config, connector, null, metrics, holder);
         long[] lastLog = {System.nanoTime()};
         try {
             CacheRebuild.Result result = rebuilder.run(
-                    Rebuilder.Mode.ACQUIRED,
+                    ReplayDriver.Mode.ACQUIRED,
                     token,
                     p -> {
                         if (System.nanoTime() - lastLog[0] > TimeUnit.SECONDS.toNanos(10)) {

@@ -1,10 +1,11 @@
-package dev.cachepipe.writer.internal;
+package dev.cachepipe.writer.internal.replay;
 
 import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.support.redis.Futures;
 import dev.cachepipe.support.redis.LuaScript;
 import dev.cachepipe.support.redis.ScriptCall;
 import dev.cachepipe.support.redis.ScriptRunner;
+import dev.cachepipe.writer.internal.apply.RedisBatchWriter;
 import io.lettuce.core.RedisCommandTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -43,6 +44,15 @@ final class Marker {
         this.scripts = scripts;
         this.key = key(keyPrefix).getBytes(StandardCharsets.UTF_8);
         this.timeout = timeout;
+    }
+
+    /**
+     * The marker under {@code keyPrefix}, called over the connection of {@code redis} (same thread rules).
+     *
+     * @return null when Redis is not reachable
+     */
+    static Marker over(RedisBatchWriter redis, String keyPrefix, Duration timeout) {
+        return redis.ensureConnected() != null ? null : new Marker(redis::currentScripts, keyPrefix, timeout);
     }
 
     static String key(String keyPrefix) {

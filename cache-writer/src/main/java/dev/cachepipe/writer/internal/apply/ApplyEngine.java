@@ -1,0 +1,71 @@
+package dev.cachepipe.writer.internal.apply;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The work both drivers share: write a coalesced batch to Redis with the version-gated scripts until every write has a
+ * definite reply, then announce the writes that changed Redis. The drivers only say where records come from, how to
+ * wait (their {@link RetryLoop}s) and what they do with the outcome ({@link Hooks}).
+ *
+ * <pre>
+ *   live writer:  poll ─► Coalescer ─► ApplyEngine.apply ─► commit (OffsetLedger)
+ *   rebuild:      ReplaySource ─► Coalescer ─► ApplyEngine.apply ─► progress
+ *                                             │ RedisBatchWriter (pipelined scripts, RetryLoop "Redis")
+ *                                             │ Announcer (invalidations, RetryLoop "Kafka")
+ * </pre>
+ */
+public final class ApplyEngine {
+    /** What a driver does around a batch. Every method has a neutral default. */
+    public interface Hooks {
+        /** After each attempt to write the batch (latency, contact time). */
+        default void attempted(RedisBatchWriter.Attempt attempt) {}
+
+        /** Once every write of the batch has a definite reply, before anything is announced. */
+        default void written(List<PendingWrite> writes) {}
+
+        /** Whether a write that changed Redis is announced (a rebuild leaves out what was announced before). */
+        default boolean announces(PendingWrite write) {
+            return true;
+        }
+    }
+
+    private final RedisBatchWriter redis;
+    private final RetryLoop redisRetry;
+    private final Announcer announcer;
+    private final Hooks hooks;
+
+    public ApplyEngine(RedisBatchWriter redis, RetryLoop redisRetry, Announcer announcer, Hooks hooks) {
+        this.redis = redis;
+        this.redisRetry = redisRetry;
+        this.announcer = announcer;
+        this.hooks = hooks;
+    }
+
+    /**
+     * Writes, then announces. Nothing is announced before Redis acknowledged it.
+     *
+     * @return false if the driver stopped first: the batch is unfinished and nothing after it may be committed
+     */
+    public boolean apply(List<PendingWrite> writes) {
+        if (writes.isEmpty()) {
+            return true;
+        }
+        boolean written = redisRetry.run(() -> {
+            RedisBatchWriter.Attempt attempt = redis.attempt(writes);
+            hooks.attempted(attempt);
+            return attempt.failure();
+        });
+        if (!written) {
+            return false;
+        }
+        hooks.written(writes);
+        List<PendingWrite> announce = new ArrayList<>();
+        for (PendingWrite w : writes) {
+            if (w.changed() && hooks.announces(w)) {
+                announce.add(w);
+            }
+        }
+        return announcer.announce(announce);
+    }
+}

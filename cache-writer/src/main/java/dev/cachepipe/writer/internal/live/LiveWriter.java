@@ -1,0 +1,357 @@
+package dev.cachepipe.writer.internal.live;
+
+import dev.cachepipe.avro.CacheMutation;
+import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.schemas.Redact;
+import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.support.redis.RedisConnector;
+import dev.cachepipe.writer.CacheRebuild;
+import dev.cachepipe.writer.WriterConfig;
+import dev.cachepipe.writer.internal.apply.Announcer;
+import dev.cachepipe.writer.internal.apply.ApplyEngine;
+import dev.cachepipe.writer.internal.apply.CoalescedBatch;
+import dev.cachepipe.writer.internal.apply.Coalescer;
+import dev.cachepipe.writer.internal.apply.Health;
+import dev.cachepipe.writer.internal.apply.KafkaClients;
+import dev.cachepipe.writer.internal.apply.PendingWrite;
+import dev.cachepipe.writer.internal.apply.RedisBatchWriter;
+import dev.cachepipe.writer.internal.apply.RetryLoop;
+import dev.cachepipe.writer.internal.replay.RebuildMetrics;
+import dev.cachepipe.writer.internal.replay.SelfHealing;
+import io.lettuce.core.RedisURI;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live driver behind {@link dev.cachepipe.writer.CacheWriter}; not API.
+ *
+ * <p>One iteration: poll → {@link Coalescer} → {@link ApplyEngine} (pipelined script calls retried until every one has
+ * a definite reply, then the invalidations of the writes that changed Redis, retried until all are acknowledged) →
+ * commit through the {@link OffsetLedger} (partitions still assigned only). While a retry waits, {@link GroupWait}
+ * keeps the group membership alive. Nothing is committed before Redis and Kafka acknowledged everything up to it.
+ */
+public final class LiveWriter implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger("dev.cachepipe.writer.CacheWriter");
+
+    private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final WriterConfig config;
+    private final Lifecycle lifecycle = new Lifecycle();
+    private final RedisConnector connector;
+    private final RedisBatchWriter redis;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final Announcer announcer;
+    private final WriterMetrics metrics;
+    private final RebuildMetrics rebuildMetrics; // null without self-healing
+    private final SelfHealing healing; // null without self-healing
+    private final Health redisHealth = new Health("Redis", log, this::redisBack);
+    private final Health kafkaHealth = new Health("Kafka", log);
+    /** Mutations written with a schema this writer does not know (a newer topology): it needs an upgrade. */
+    private final Health schemaHealth = new Health("Mutation schema", log);
+
+    private final GroupWait groupWait;
+    private final OffsetLedger ledger;
+    private final IdleProbes probes;
+    private final Coalescer coalescer;
+    private final ApplyEngine engine;
+    private boolean released; // guarded by this: the clients were closed
+
+    public LiveWriter(WriterConfig config, RedisURI redisUri, MeterRegistry registry) {
+        this.config = config;
+        this.connector = RedisConnector.create(
+                redisUri, config.redisTimeout(), config.retryBackoffMin(), config.retryBackoffMax());
+        this.redis = new RedisBatchWriter(connector, config.redisTimeout());
+        KafkaConsumer<String, byte[]> c = null;
+        WriterMetrics m = null;
+        try {
+            c = new KafkaConsumer<>(
+                    KafkaClients.liveConsumer(config), new StringDeserializer(), new ByteArrayDeserializer());
+            this.groupWait = new GroupWait(c, lifecycle);
+            m = new WriterMetrics(registry, this::healthy);
+            this.announcer = new Announcer(
+                            () -> new KafkaProducer<>(
+                                    KafkaClients.producer(config), new StringSerializer(), new ByteArraySerializer()),
+                            config.invalidationsTopic(),
+                            retryLoop(kafkaHealth, m::kafkaRetry),
+                            m::published)
+                    .open();
+        } catch (RuntimeException e) {
+            if (c != null) {
+                c.close(Duration.ZERO);
+            }
+            if (m != null) {
+                m.close();
+            }
+            connector.close();
+            throw e;
+        }
+        this.consumer = c;
+        this.metrics = m;
+        this.ledger = new OffsetLedger(consumer, kafkaHealth, metrics::kafkaRetry, groupWait::paused, log);
+        this.probes = new IdleProbes(redis, consumer, redisHealth, kafkaHealth);
+        this.coalescer = new Coalescer(AvroSerde.of(CacheMutation.class), new Coalescer.Rules() {
+            @Override
+            public boolean maybeApplied(TopicPartition partition, long offset) {
+                return ledger.inherited(partition, offset);
+            }
+        });
+        this.engine = new ApplyEngine(redis, retryLoop(redisHealth, metrics::redisRetry), announcer, new Hooks());
+        this.rebuildMetrics = config.selfHealing() ? new RebuildMetrics(registry) : null;
+        this.healing = config.selfHealing() ? new SelfHealing(config, connector, rebuildMetrics, log) : null;
+    }
+
+    private RetryLoop retryLoop(Health health, Runnable onRetry) {
+        return new RetryLoop(config.retryBackoffMin(), config.retryBackoffMax(), health, onRetry, groupWait);
+    }
+
+    /** What the live writer does around each batch the engine applies. */
+    private final class Hooks implements ApplyEngine.Hooks {
+        @Override
+        public void attempted(RedisBatchWriter.Attempt attempt) {
+            probes.redisContacted();
+            if (attempt.sent() > 0) {
+                metrics.redisLatency(attempt.latencyNanos());
+            }
+        }
+
+        @Override
+        public void written(List<PendingWrite> writes) {
+            for (PendingWrite w : writes) {
+                metrics.write(w.outcome(), entityTypeTag(w.entityType()));
+                if (w.changed()) {
+                    metrics.freshness(w.mutation().getOccurredAt().toEpochMilli(), w.ackAtMillis());
+                }
+            }
+        }
+    }
+
+    /** Runs the loop on the calling thread until {@link #close()} is called from another thread. */
+    public void run() {
+        lifecycle.start();
+        log.info(
+                "Cache writer starting: group {}, {} -> Redis {} -> {}",
+                config.groupId(),
+                config.mutationsTopic(),
+                redis.endpoint(),
+                config.invalidationsTopic());
+        try {
+            consumer.subscribe(List.of(config.mutationsTopic()), ledger);
+            String failure = redis.ensureConnected();
+            if (failure != null) {
+                redisHealth.down(failure);
+            }
+            while (!lifecycle.closing()) {
+                ledger.commitPending();
+                ConsumerRecords<String, byte[]> records = consumer.poll(POLL_TIMEOUT);
+                updateLag();
+                if (records.isEmpty()) {
+                    probes.probeIfDue();
+                } else {
+                    process(records);
+                }
+                if (healing != null && redisHealth.available()) {
+                    healing.maybeCheck(redis);
+                }
+            }
+        } catch (WakeupException e) {
+            if (!lifecycle.closing()) {
+                lifecycle.fail("unexpected wakeup");
+                throw e;
+            }
+        } catch (RuntimeException | Error e) {
+            lifecycle.fail(Redact.describe(e));
+            log.error("Cache writer stopped: {}", Redact.describe(e), e);
+            throw e;
+        } finally {
+            shutDownFromRunner();
+        }
+    }
+
+    private void process(ConsumerRecords<String, byte[]> records) {
+        CoalescedBatch batch = coalescer.coalesce(records);
+        batch.skipped()
+                .forEach(s -> log.warn(
+                        "Skipping mutation record at {}-{}@{}: {}",
+                        s.partition().topic(),
+                        s.partition().partition(),
+                        s.offset(),
+                        s.reason()));
+        metrics.batch(batch.records(), batch.coalesced(), batch.skipped().size());
+        boolean applied;
+        try {
+            applied = engine.apply(batch.writes());
+        } finally {
+            groupWait.resume();
+        }
+        if (!applied) {
+            return; // closing: nothing is committed
+        }
+        ledger.acknowledged(batch.nextOffsets());
+        ledger.commitPending();
+        if (batch.blocked().isEmpty()) {
+            schemaHealth.up();
+        } else {
+            holdBlocked(batch.blocked());
+        }
+    }
+
+    /**
+     * Rewinds each blocked partition to its record with an unknown schema, so that nothing after it is committed or
+     * lost, reports it and waits before reading again: a newer topology wrote it, and an upgraded writer (another
+     * instance of the group, or this one after its upgrade) will apply it.
+     */
+    private void holdBlocked(Map<TopicPartition, Long> blocked) {
+        Set<TopicPartition> assigned = consumer.assignment();
+        blocked.forEach((tp, offset) -> {
+            if (assigned.contains(tp)) {
+                consumer.seek(tp, offset);
+            }
+        });
+        schemaHealth.down("the mutation at " + blocked + " was written with a CacheMutation schema this writer does"
+                + " not know; upgrade this cachepipe instance (its partitions wait, nothing is skipped)");
+        try {
+            groupWait.await(config.retryBackoffMax());
+        } finally {
+            groupWait.resume();
+        }
+    }
+
+    /** The {@code entity_type} tag: a valid entity type, or {@code other} (bad input must not create meters). */
+    private static String entityTypeTag(String type) {
+        return RedisLayout.isValidEntityType(type) ? type : "other";
+    }
+
+    /** Redis answers again after an outage: it may have restarted without its data, so the marker is checked now. */
+    private void redisBack() {
+        if (healing != null) {
+            healing.checkSoon();
+        }
+    }
+
+    /** Records not yet read by this writer, summed over its partitions (from the last fetch, no remote call). */
+    private void updateLag() {
+        long lag = 0;
+        for (TopicPartition tp : consumer.assignment()) {
+            OptionalLong l = consumer.currentLag(tp);
+            if (l.isPresent()) {
+                lag += l.getAsLong();
+            }
+        }
+        metrics.lag(lag);
+    }
+
+    /** Whether a self-healing rebuild runs now. */
+    public boolean rebuilding() {
+        return healing != null && healing.rebuilding();
+    }
+
+    /** The progress of the current or last self-healing rebuild, or null. */
+    public CacheRebuild.Progress rebuildProgress() {
+        return rebuildMetrics == null ? null : rebuildMetrics.last();
+    }
+
+    /** True while running and Redis, Kafka and the mutation schema are fine. */
+    public boolean healthy() {
+        return lifecycle.running() && redisHealth.available() && kafkaHealth.available() && schemaHealth.available();
+    }
+
+    /** {@code ok}, or why {@link #healthy()} is false. */
+    public String healthReason() {
+        String notRunning = lifecycle.notRunningReason();
+        if (notRunning != null) {
+            return notRunning;
+        }
+        List<String> reasons = new ArrayList<>(3);
+        for (Health h : List.of(redisHealth, kafkaHealth, schemaHealth)) {
+            if (h.failure() != null) {
+                reasons.add(h.failure());
+            }
+        }
+        return reasons.isEmpty() ? "ok" : String.join("; ", reasons);
+    }
+
+    /** Stops the loop (waking it from {@code poll()}), waits for it and releases every client. Idempotent. */
+    @Override
+    public void close() {
+        Lifecycle.CloseFrom from = lifecycle.close();
+        if (from == Lifecycle.CloseFrom.ALREADY) {
+            return;
+        }
+        try {
+            if (from == Lifecycle.CloseFrom.RUNNING) {
+                consumer.wakeup();
+                if (!lifecycle.awaitExit(CLOSE_TIMEOUT)) {
+                    log.warn("The writer loop did not stop within {}; closing its clients anyway", CLOSE_TIMEOUT);
+                }
+            } else {
+                consumer.close(Duration.ofSeconds(5));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            releaseClients();
+            metrics.close();
+            if (rebuildMetrics != null) {
+                rebuildMetrics.close();
+            }
+        }
+    }
+
+    private void shutDownFromRunner() {
+        try {
+            if (ledger.hasPending() && !lifecycle.failed()) {
+                try {
+                    ledger.commitPending();
+                } catch (WakeupException e) {
+                    ledger.commitPending(); // the wakeup flag was still set; it is cleared now
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("Could not commit the last offsets (they will be reprocessed): {}", Redact.describe(e));
+        } finally {
+            try {
+                consumer.close(Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                log.warn("Closing the consumer failed: {}", Redact.describe(e));
+            }
+            releaseClients();
+            lifecycle.exited();
+            log.info("Cache writer stopped");
+        }
+    }
+
+    /** Called by the runner on its way out and by close(); the first call releases. */
+    private synchronized void releaseClients() {
+        if (released) {
+            return;
+        }
+        released = true;
+        if (healing != null) {
+            healing.close();
+        }
+        try {
+            announcer.close();
+        } catch (RuntimeException e) {
+            log.warn("Closing the producer failed: {}", Redact.describe(e));
+        }
+        redis.close();
+        connector.close();
+    }
+}

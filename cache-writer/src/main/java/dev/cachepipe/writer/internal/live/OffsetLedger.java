@@ -1,0 +1,158 @@
+package dev.cachepipe.writer.internal.live;
+
+import dev.cachepipe.schemas.Redact;
+import dev.cachepipe.writer.internal.apply.Health;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+
+/**
+ * What the live writer may commit, and what it inherited; also its rebalance listener. Writer thread only.
+ *
+ * <ul>
+ *   <li><b>Pending commits</b>: the next offset of every batch that Redis and Kafka fully acknowledged, committed at the
+ *       next chance for the partitions still assigned; the offsets of revoked partitions are committed on their way
+ *       out, those of lost partitions dropped (their new owner reprocesses).
+ *   <li><b>Inherited ranges</b>: a partition someone committed before comes with records up to its end offset at
+ *       assignment that its last owner may have written to Redis but died before announcing; for those, "same version
+ *       already stored" counts as changed, so their invalidations are not lost.
+ * </ul>
+ */
+final class OffsetLedger implements ConsumerRebalanceListener {
+    private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
+
+    private final Consumer<String, byte[]> consumer;
+    private final Health kafkaHealth;
+    private final Runnable onCommitFailure;
+    private final BooleanSupplier waitingPaused;
+    private final Logger log;
+    private final Map<TopicPartition, OffsetAndMetadata> pending = new HashMap<>();
+    /** Per partition, the end offset when it was assigned: records before it may be a dead owner's work. */
+    private final Map<TopicPartition, Long> inheritedUntil = new HashMap<>();
+
+    /**
+     * @param onCommitFailure counts a commit that Kafka refused (it is retried)
+     * @param waitingPaused whether the writer waits with its partitions paused (new ones are paused too)
+     */
+    OffsetLedger(
+            Consumer<String, byte[]> consumer,
+            Health kafkaHealth,
+            Runnable onCommitFailure,
+            BooleanSupplier waitingPaused,
+            Logger log) {
+        this.consumer = consumer;
+        this.kafkaHealth = kafkaHealth;
+        this.onCommitFailure = onCommitFailure;
+        this.waitingPaused = waitingPaused;
+        this.log = log;
+    }
+
+    /** Every write before these next offsets is acknowledged by Redis and announced. */
+    void acknowledged(Map<TopicPartition, Long> nextOffsets) {
+        nextOffsets.forEach((tp, next) -> pending.put(tp, new OffsetAndMetadata(next)));
+    }
+
+    /** Whether the record at {@code offset} lies in a range inherited from a previous owner. */
+    boolean inherited(TopicPartition partition, long offset) {
+        return offset < inheritedUntil.getOrDefault(partition, -1L);
+    }
+
+    boolean hasPending() {
+        return !pending.isEmpty();
+    }
+
+    /** Commits the pending offsets of the partitions still assigned; keeps them on failure. */
+    void commitPending() {
+        if (pending.isEmpty()) {
+            return;
+        }
+        pending.keySet().retainAll(consumer.assignment());
+        if (pending.isEmpty()) {
+            return;
+        }
+        try {
+            consumer.commitSync(new HashMap<>(pending), COMMIT_TIMEOUT);
+            pending.clear();
+            kafkaHealth.up();
+        } catch (WakeupException | InterruptException e) {
+            throw e;
+        } catch (CommitFailedException | RebalanceInProgressException e) {
+            // Kept: committed after the rebalance for the partitions this writer still owns.
+            log.info("Offsets not committed during a rebalance; retrying for partitions still assigned after it");
+        } catch (KafkaException e) {
+            kafkaHealth.down("cannot commit offsets: " + Redact.describe(e));
+            onCommitFailure.run();
+        }
+    }
+
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+        inheritedUntil.keySet().removeAll(partitions);
+        // Offsets of fully acknowledged batches are still ours to commit.
+        Map<TopicPartition, OffsetAndMetadata> mine = new HashMap<>();
+        for (TopicPartition tp : partitions) {
+            OffsetAndMetadata o = pending.remove(tp);
+            if (o != null) {
+                mine.put(tp, o);
+            }
+        }
+        if (mine.isEmpty()) {
+            return;
+        }
+        try {
+            consumer.commitSync(mine, COMMIT_TIMEOUT);
+        } catch (WakeupException | InterruptException e) {
+            throw e;
+        } catch (KafkaException e) {
+            log.warn(
+                    "Could not commit offsets of revoked partitions {} (they will be reprocessed): {}",
+                    mine.keySet(),
+                    Redact.describe(e));
+        }
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        if (waitingPaused.getAsBoolean()) {
+            consumer.pause(partitions);
+        }
+        if (partitions.isEmpty()) {
+            return;
+        }
+        try {
+            Set<TopicPartition> owned = new HashSet<>();
+            consumer.committed(new HashSet<>(partitions), COMMIT_TIMEOUT).forEach((tp, offset) -> {
+                if (offset != null) {
+                    owned.add(tp);
+                }
+            });
+            if (!owned.isEmpty()) {
+                consumer.endOffsets(owned, COMMIT_TIMEOUT).forEach(inheritedUntil::put);
+            }
+        } catch (WakeupException | InterruptException e) {
+            throw e;
+        } catch (KafkaException e) {
+            log.debug("No end offsets for {}: {}", partitions, Redact.describe(e));
+        }
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+        pending.keySet().removeAll(partitions);
+        inheritedUntil.keySet().removeAll(partitions);
+    }
+}
