@@ -47,19 +47,15 @@ public record WriterConfig(
     public static final Duration DEFAULT_RETRY_BACKOFF_MAX = Duration.ofSeconds(10);
     public static final Duration DEFAULT_MARKER_CHECK_INTERVAL = Duration.ofSeconds(5);
 
-    /** Kafka settings the writer sets itself; {@code kafkaProperties} must not contain them. */
-    public static final Set<String> RESERVED_KAFKA_PROPERTIES = Set.of(
-            "bootstrap.servers",
-            "group.id",
-            "enable.auto.commit",
-            "isolation.level",
-            "key.deserializer",
-            "value.deserializer",
-            "key.serializer",
-            "value.serializer",
-            "transactional.id",
-            "acks",
-            "enable.idempotence");
+    /**
+     * Kafka settings the writer sets itself; {@code kafkaProperties} must not contain them: where it reads and which
+     * group it is, how records are (de)serialized, and what "acknowledged" means (commits after Redis, read_committed,
+     * acks=all, idempotent, no transactions).
+     */
+    public static final Set<String> RESERVED_KAFKA_PROPERTIES = union(
+            Set.of("bootstrap.servers", "group.id"),
+            Set.of("key.deserializer", "value.deserializer", "key.serializer", "value.serializer"),
+            Set.of("enable.auto.commit", "isolation.level", "acks", "enable.idempotence", "transactional.id"));
 
     public WriterConfig {
         requireText("bootstrapServers", bootstrapServers);
@@ -254,6 +250,15 @@ public record WriterConfig(
                 retryBackoffMax,
                 keyPrefix,
                 interval);
+    }
+
+    @SafeVarargs
+    private static Set<String> union(Set<String>... sets) {
+        Set<String> all = new java.util.HashSet<>();
+        for (Set<String> s : sets) {
+            all.addAll(s);
+        }
+        return Set.copyOf(all);
     }
 
     private static void requireText(String name, String value) {
