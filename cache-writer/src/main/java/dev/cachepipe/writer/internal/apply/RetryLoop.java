@@ -13,8 +13,21 @@ public final class RetryLoop {
         /** True when the driver must stop (closing, cancelled): no further attempt. */
         boolean stopped();
 
-        /** Waits {@code delay}; false if the driver must stop instead. */
-        boolean await(Duration delay);
+        /** Waits at most {@code atMost} in the driver's way (a short step: {@link #stopped()} is asked between). */
+        void step(Duration atMost);
+
+        /** Waits {@code delay} in steps; false if the driver must stop first. */
+        default boolean await(Duration delay) {
+            long deadline = System.nanoTime() + delay.toNanos();
+            while (!stopped()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return true;
+                }
+                step(Duration.ofNanos(left));
+            }
+            return false;
+        }
     }
 
     /** One try: {@code null} when it succeeded, else why not (shown in health reasons and logs). */

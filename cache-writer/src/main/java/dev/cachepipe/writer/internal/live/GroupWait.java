@@ -28,26 +28,19 @@ final class GroupWait implements RetryLoop.Waiter {
         return lifecycle.closing();
     }
 
-    /** Polls (paused) until {@code delay} passed; false if the writer is closing. Call {@link #resume()} after. */
+    /** One paused poll of at most {@code atMost} (capped at a second). Call {@link #resume()} after the wait. */
     @Override
-    public boolean await(Duration delay) {
-        long deadline = System.nanoTime() + delay.toNanos();
-        while (!lifecycle.closing()) {
-            pauseAssigned();
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return true;
-            }
-            ConsumerRecords<String, byte[]> stray =
-                    consumer.poll(Duration.ofNanos(Math.min(left, MAX_PAUSED_POLL.toNanos())));
-            if (!stray.isEmpty()) {
-                // Should not happen (every partition is paused); never let the position skip past unprocessed records.
-                for (TopicPartition tp : stray.partitions()) {
-                    consumer.seek(tp, stray.records(tp).get(0).offset());
-                }
+    public void step(Duration atMost) {
+        paused = true;
+        consumer.pause(consumer.assignment());
+        ConsumerRecords<String, byte[]> stray =
+                consumer.poll(atMost.compareTo(MAX_PAUSED_POLL) < 0 ? atMost : MAX_PAUSED_POLL);
+        if (!stray.isEmpty()) {
+            // Should not happen (every partition is paused); never let the position skip past unprocessed records.
+            for (TopicPartition tp : stray.partitions()) {
+                consumer.seek(tp, stray.records(tp).get(0).offset());
             }
         }
-        return false;
     }
 
     /** Whether a wait paused the partitions (a partition assigned meanwhile is paused as well). */
@@ -63,10 +56,5 @@ final class GroupWait implements RetryLoop.Waiter {
                 consumer.resume(consumer.paused());
             }
         }
-    }
-
-    private void pauseAssigned() {
-        paused = true;
-        consumer.pause(consumer.assignment());
     }
 }

@@ -3,23 +3,19 @@ package dev.cachepipe.writer.internal.live;
 import static dev.cachepipe.writer.WriterMeters.*;
 
 import dev.cachepipe.writer.WriteOutcome;
+import dev.cachepipe.writer.internal.apply.MeterSet;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
 
-/** The writer's meters, all named {@code cachepipe.writer.*}. Removed from the registry on {@link #close()}. */
+/** The live writer's meters, all named {@code cachepipe.writer.*}. Removed from the registry on {@link #close()}. */
 final class WriterMetrics implements AutoCloseable {
-    private final MeterRegistry registry;
-    private final List<Meter> meters = new CopyOnWriteArrayList<>();
+    private final MeterSet meters;
     private final Map<String, Counter> writes = new ConcurrentHashMap<>();
     private final DistributionSummary batchSize;
     private final Timer redisLatency;
@@ -32,61 +28,39 @@ final class WriterMetrics implements AutoCloseable {
     private volatile long lag;
 
     WriterMetrics(MeterRegistry registry, BooleanSupplier healthy) {
-        this.registry = registry;
-        batchSize = add(DistributionSummary.builder(BATCH_SIZE)
-                .description("Records per polled batch")
-                .baseUnit("records")
-                .register(registry));
-        redisLatency = add(Timer.builder(REDIS_LATENCY)
-                .description("Time for one pipelined batch of script calls to be answered")
-                .publishPercentiles(0.5, 0.99)
-                .register(registry));
-        freshness = add(Timer.builder(FRESHNESS)
-                .description("From the domain event's occurredAt to Redis acknowledging the write")
-                .publishPercentiles(0.5, 0.95, 0.99)
-                .register(registry));
-        invalidationsPublished = add(Counter.builder(INVALIDATIONS_PUBLISHED)
-                .description("Invalidations acknowledged by Kafka")
-                .register(registry));
-        redisRetries = add(retries(STAGE_REDIS));
-        kafkaRetries = add(retries(STAGE_KAFKA));
-        coalesced = add(Counter.builder(COALESCED)
-                .description("Mutations dropped because a higher version of the same key was in the batch")
-                .register(registry));
-        skipped = add(Counter.builder(SKIPPED)
-                .description("Mutation records that did not decode or could not be applied")
-                .register(registry));
-        add(Gauge.builder(LAG, this, m -> m.lag)
-                .description("Mutation records not yet read by this writer, over its assigned partitions")
-                .baseUnit("records")
-                .strongReference(true)
-                .register(registry));
-        add(Gauge.builder(HEALTHY, healthy, h -> h.getAsBoolean() ? 1 : 0)
-                .description("1 while Redis and Kafka are reachable, else 0")
-                .strongReference(true)
-                .register(registry));
-    }
-
-    private Counter retries(String stage) {
-        return Counter.builder(RETRIES)
-                .description("Retries after Redis or Kafka failed")
-                .tag(STAGE, stage)
-                .register(registry);
-    }
-
-    private <M extends Meter> M add(M meter) {
-        meters.add(meter);
-        return meter;
+        meters = new MeterSet(registry);
+        batchSize = meters.summary(BATCH_SIZE, "Records per polled batch", "records");
+        redisLatency =
+                meters.timer(REDIS_LATENCY, "Time for one pipelined batch of script calls to be answered", 0.5, 0.99);
+        freshness = meters.timer(
+                FRESHNESS, "From the domain event's occurredAt to Redis acknowledging the write", 0.5, 0.95, 0.99);
+        invalidationsPublished = meters.counter(INVALIDATIONS_PUBLISHED, "Invalidations acknowledged by Kafka");
+        String retried = "Retries after Redis or Kafka failed";
+        redisRetries = meters.counter(RETRIES, retried, STAGE, STAGE_REDIS);
+        kafkaRetries = meters.counter(RETRIES, retried, STAGE, STAGE_KAFKA);
+        coalesced = meters.counter(
+                COALESCED, "Mutations dropped because a higher version of the same key was in the batch");
+        skipped = meters.counter(SKIPPED, "Mutation records that did not decode or could not be applied");
+        meters.gauge(
+                LAG,
+                "Mutation records not yet read by this writer, over its assigned partitions",
+                "records",
+                this,
+                m -> m.lag);
+        meters.gauge(
+                HEALTHY, "1 while Redis and Kafka are reachable, else 0", null, healthy, h -> h.getAsBoolean() ? 1 : 0);
     }
 
     void write(WriteOutcome outcome, String entityType) {
         writes.computeIfAbsent(
                         outcome.tag() + '\0' + entityType,
-                        k -> add(Counter.builder(WRITES)
-                                .description("Script calls by outcome: applied, stale (older than stored), duplicate")
-                                .tag(OUTCOME, outcome.tag())
-                                .tag(ENTITY_TYPE, entityType)
-                                .register(registry)))
+                        k -> meters.counter(
+                                WRITES,
+                                "Script calls by outcome: applied, stale (older than stored), duplicate",
+                                OUTCOME,
+                                outcome.tag(),
+                                ENTITY_TYPE,
+                                entityType))
                 .increment();
     }
 
@@ -126,8 +100,7 @@ final class WriterMetrics implements AutoCloseable {
 
     @Override
     public void close() {
-        meters.forEach(registry::remove);
-        meters.clear();
+        meters.close();
         writes.clear();
     }
 }

@@ -2,12 +2,14 @@ package dev.cachepipe.writer.internal.replay;
 
 import dev.cachepipe.writer.internal.apply.RetryLoop;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /** A rebuild's way to wait between retries: sleeps in steps of at most 100 ms and stops as soon as it is cancelled. */
 final class CancellableSleep implements RetryLoop.Waiter {
+    private static final long MAX_STEP_MILLIS = 100;
+
     private final BooleanSupplier cancelled;
+    private boolean interrupted;
 
     CancellableSleep(BooleanSupplier cancelled) {
         this.cancelled = cancelled;
@@ -15,24 +17,16 @@ final class CancellableSleep implements RetryLoop.Waiter {
 
     @Override
     public boolean stopped() {
-        return cancelled.getAsBoolean();
+        return interrupted || cancelled.getAsBoolean();
     }
 
     @Override
-    public boolean await(Duration delay) {
-        long deadline = System.nanoTime() + delay.toNanos();
-        while (!cancelled.getAsBoolean()) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return true;
-            }
-            try {
-                Thread.sleep(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 100)));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
+    public void step(Duration atMost) {
+        try {
+            Thread.sleep(Math.max(1, Math.min(atMost.toMillis(), MAX_STEP_MILLIS)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            interrupted = true;
         }
-        return false;
     }
 }

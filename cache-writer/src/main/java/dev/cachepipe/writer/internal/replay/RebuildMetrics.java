@@ -5,23 +5,21 @@ import static dev.cachepipe.writer.WriterMeters.*;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.WriteOutcome;
 import dev.cachepipe.writer.WriterMeters;
+import dev.cachepipe.writer.internal.apply.MeterSet;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The rebuild's meters, all named {@code cachepipe.rebuild.*}: runs started and finished by outcome, whether one is
  * active, its progress, records by outcome. Removed from the registry on {@link #close()}. Thread-safe.
  */
 public final class RebuildMetrics implements AutoCloseable {
-    private final MeterRegistry registry;
-    private final List<Meter> meters = new CopyOnWriteArrayList<>();
-    private final java.util.Map<String, Counter> finished = new java.util.concurrent.ConcurrentHashMap<>();
+    private final MeterSet meters;
+    private final Map<String, Counter> finished = new ConcurrentHashMap<>();
     private final Counter started;
     private final Counter applied;
     private final Counter stale;
@@ -35,66 +33,51 @@ public final class RebuildMetrics implements AutoCloseable {
     private volatile CacheRebuild.Progress last;
 
     public RebuildMetrics(MeterRegistry registry) {
-        this.registry = registry;
-        started = add(Counter.builder(REBUILD_STARTED)
-                .description("Rebuilds of Redis from the mutations topic that started")
-                .register(registry));
+        meters = new MeterSet(registry);
+        started = meters.counter(REBUILD_STARTED, "Rebuilds of Redis from the mutations topic that started");
         for (CacheRebuild.Outcome o : CacheRebuild.Outcome.values()) {
             if (o != CacheRebuild.Outcome.BUSY) {
-                finished(o); // registered up front, so that every outcome is visible at 0
+                finished(WriterMeters.rebuildOutcomeTag(o)); // registered up front: every outcome is visible at 0
             }
         }
         finished(REBUILD_FAILED);
         applied = records(WriteOutcome.APPLIED);
         stale = records(WriteOutcome.STALE);
         duplicate = records(WriteOutcome.DUPLICATE);
-        expired = add(Counter.builder(REBUILD_EXPIRED)
-                .description("Rebuild writes applied although their TTL had run out (written with a 1 ms TTL)")
-                .register(registry));
-        invalidations = add(Counter.builder(REBUILD_INVALIDATIONS_PUBLISHED)
-                .description("Invalidations a rebuild published for writes that may not have been announced yet")
-                .register(registry));
-        duration = add(Timer.builder(REBUILD_DURATION)
-                .description("Duration of completed rebuilds")
-                .register(registry));
-        add(Gauge.builder(REBUILD_ACTIVE, this, m -> m.active ? 1 : 0)
-                .description("1 while a rebuild runs in this process, else 0")
-                .strongReference(true)
-                .register(registry));
-        add(Gauge.builder(REBUILD_PROGRESS, this, m -> m.progress)
-                .description("Fraction (0 to 1) of the current or last rebuild's records read")
-                .strongReference(true)
-                .register(registry));
-        add(Gauge.builder(REBUILD_REMAINING, this, m -> m.remaining)
-                .description("Records the current rebuild has still to read")
-                .baseUnit("records")
-                .strongReference(true)
-                .register(registry));
+        expired = meters.counter(
+                REBUILD_EXPIRED, "Rebuild writes applied although their TTL had run out (written with a 1 ms TTL)");
+        invalidations = meters.counter(
+                REBUILD_INVALIDATIONS_PUBLISHED,
+                "Invalidations a rebuild published for writes that may not have been announced yet");
+        duration = meters.timer(REBUILD_DURATION, "Duration of completed rebuilds");
+        meters.gauge(
+                REBUILD_ACTIVE, "1 while a rebuild runs in this process, else 0", null, this, m -> m.active ? 1 : 0);
+        meters.gauge(
+                REBUILD_PROGRESS,
+                "Fraction (0 to 1) of the current or last rebuild's records read",
+                null,
+                this,
+                m -> m.progress);
+        meters.gauge(
+                REBUILD_REMAINING, "Records the current rebuild has still to read", "records", this, m -> m.remaining);
     }
 
     private Counter records(WriteOutcome outcome) {
-        return add(Counter.builder(REBUILD_RECORDS)
-                .description("Writes of rebuilds by outcome: applied, stale (Redis newer), duplicate (same version)")
-                .tag(OUTCOME, outcome.tag())
-                .register(registry));
-    }
-
-    private Counter finished(CacheRebuild.Outcome o) {
-        return finished(WriterMeters.rebuildOutcomeTag(o));
+        return meters.counter(
+                REBUILD_RECORDS,
+                "Writes of rebuilds by outcome: applied, stale (Redis newer), duplicate (same version)",
+                OUTCOME,
+                outcome.tag());
     }
 
     private Counter finished(String outcome) {
         return finished.computeIfAbsent(
                 outcome,
-                o -> add(Counter.builder(REBUILD_FINISHED)
-                        .description("Rebuilds that ended, by outcome: completed, lease_lost, cancelled, failed")
-                        .tag(OUTCOME, o)
-                        .register(registry)));
-    }
-
-    private <M extends Meter> M add(M meter) {
-        meters.add(meter);
-        return meter;
+                o -> meters.counter(
+                        REBUILD_FINISHED,
+                        "Rebuilds that ended, by outcome: completed, lease_lost, cancelled, failed",
+                        OUTCOME,
+                        o));
     }
 
     void started(long total) {
@@ -123,7 +106,7 @@ public final class RebuildMetrics implements AutoCloseable {
     }
 
     void finished(CacheRebuild.Outcome outcome, Duration elapsed) {
-        finished(outcome).increment();
+        finished(WriterMeters.rebuildOutcomeTag(outcome)).increment();
         if (outcome == CacheRebuild.Outcome.COMPLETED) {
             duration.record(elapsed);
             progress = 1.0;
@@ -144,7 +127,6 @@ public final class RebuildMetrics implements AutoCloseable {
 
     @Override
     public void close() {
-        meters.forEach(registry::remove);
-        meters.clear();
+        meters.close();
     }
 }
