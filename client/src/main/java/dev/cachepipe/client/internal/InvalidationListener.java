@@ -3,6 +3,7 @@ package dev.cachepipe.client.internal;
 import dev.cachepipe.avro.CacheInvalidation;
 import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.schemas.Redact;
+import dev.cachepipe.schemas.RedisLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -83,7 +85,7 @@ public final class InvalidationListener implements AutoCloseable {
         this.clearL1 = clearL1;
         this.freshness = freshness;
         this.metrics = metrics;
-        this.keyPrefix = config.keyPrefix() + ':';
+        this.keyPrefix = config.keyPrefix();
         this.maxDisconnectNanos = config.listenerMaxDisconnect().toNanos();
         long interval = Math.max(
                 TimeUnit.MILLISECONDS.toNanos(50), Math.min(TimeUnit.SECONDS.toNanos(1), maxDisconnectNanos / 4));
@@ -360,14 +362,7 @@ public final class InvalidationListener implements AutoCloseable {
             return;
         }
         String type = inv.getEntityType();
-        String key = inv.getKey();
-        if (!key.startsWith(keyPrefix)
-                || key.length()
-                        != keyPrefix.length()
-                                + type.length()
-                                + 1
-                                + inv.getEntityId().length()
-                || !key.startsWith(type, keyPrefix.length())) {
+        if (!isOurs(inv)) {
             return; // another key prefix sharing the topic
         }
         DefaultEntityCache<?> cache = caches.apply(type);
@@ -381,24 +376,24 @@ public final class InvalidationListener implements AutoCloseable {
         }
     }
 
+    /** Whether the invalidation's Redis key is its entity's key under this client's prefix. */
+    private boolean isOurs(CacheInvalidation inv) {
+        return RedisLayout.parse(keyPrefix, inv.getKey())
+                .equals(Optional.of(new RedisLayout.EntryKey(inv.getEntityType(), inv.getEntityId())));
+    }
+
     /** An undecodable invalidation: evict what its Kafka key (the Redis key) names, if it is ours. */
     private void evictByRecordKey(byte[] recordKey) {
         if (recordKey == null) {
             return;
         }
-        String key = new String(recordKey, StandardCharsets.UTF_8);
-        if (!key.startsWith(keyPrefix)) {
-            return;
-        }
-        String rest = key.substring(keyPrefix.length());
-        int colon = rest.indexOf(':');
-        if (colon <= 0) {
-            return;
-        }
-        DefaultEntityCache<?> cache = caches.apply(rest.substring(0, colon));
-        if (cache != null && colon + 1 < rest.length()) {
-            cache.invalidateLocal(rest.substring(colon + 1));
-        }
+        RedisLayout.parse(keyPrefix, new String(recordKey, StandardCharsets.UTF_8))
+                .ifPresent(key -> {
+                    DefaultEntityCache<?> cache = caches.apply(key.entityType());
+                    if (cache != null) {
+                        cache.invalidateLocal(key.entityId());
+                    }
+                });
     }
 
     private void sleep(long millis) {

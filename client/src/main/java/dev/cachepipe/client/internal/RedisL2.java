@@ -217,39 +217,30 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
     }
 
     /**
-     * Runs {@code fill_entry.lua}, then (whatever it replied) releases the lease if {@code leaseKey} is not null.
+     * Runs {@code fill_entry.lua}, then (whatever it replied) releases {@code lease} if this client holds it.
      *
      * @return {@link ClientScript#STORED} or {@link ClientScript#DROPPED}
      * @throws L2Unavailable if Redis did not answer
      * @throws RedisCommandExecutionException if Redis answered with an error
      */
-    public long fill(
-            byte[] entryKey,
-            long version,
-            String expect,
-            byte[] payload,
-            String contentType,
-            long occurredAtMillis,
-            long ttlMillis,
-            byte[] leaseKey,
-            byte[] token) {
+    public long fill(Fill fill, Lease lease) {
         ScriptRunner runner = scriptsOrThrow();
         long t0 = System.nanoTime();
         CompletableFuture<Long> f;
         try {
             f = runner.call(new ScriptCall(
                     ClientScript.FILL_ENTRY.script(),
-                    entryKey,
-                    ascii(Long.toString(version)),
-                    ascii(expect),
-                    payload,
-                    contentType == null ? EMPTY : contentType.getBytes(StandardCharsets.UTF_8),
-                    ascii(Long.toString(occurredAtMillis)),
-                    ascii(Long.toString(ttlMillis))));
-            if (leaseKey != null) {
+                    fill.entryKey(),
+                    ascii(Long.toString(fill.version())),
+                    ascii(fill.expect().luaArgument()),
+                    fill.payload(),
+                    fill.contentType() == null ? EMPTY : fill.contentType().getBytes(StandardCharsets.UTF_8),
+                    ascii(Long.toString(fill.occurredAtMillis())),
+                    ascii(Long.toString(fill.ttlMillis()))));
+            if (lease.held()) {
                 // After the fill, so that a waiter that sees the lease gone also sees the value.
-                f = f.thenCompose(r -> runner.call(
-                                new ScriptCall(ClientScript.RELEASE_LEASE.script(), leaseKey, token, EMPTY, ascii("1")))
+                f = f.thenCompose(r -> runner.call(new ScriptCall(
+                                ClientScript.RELEASE_LEASE.script(), lease.key(), lease.token(), EMPTY, ascii("1")))
                         .handle((x, e) -> r));
             }
         } catch (RuntimeException e) {
