@@ -211,6 +211,9 @@ final class LoadPath<T> {
         byte[] payload;
         try {
             payload = ctx.codec().encode(loaded.value());
+            if (payload == null) {
+                throw new IllegalStateException(ctx.codec() + " encoded the loaded value as null");
+            }
         } catch (RuntimeException e) {
             return notFilled(id, loaded, lease, before, "cannot encode the loaded value with " + ctx.codec(), e);
         }

@@ -4,6 +4,7 @@ import dev.cachepipe.avro.CacheInvalidation;
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.avro.InvalidationOp;
 import dev.cachepipe.avro.MutationOp;
+import dev.cachepipe.schemas.Redact;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one place where writes that changed Redis become invalidations: builds a {@link CacheInvalidation} per write
@@ -18,11 +20,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
  * {@link RetryLoop}.
  */
 public final class Announcer implements AutoCloseable {
-    private final Supplier<KafkaProducer<String, byte[]>> producerFactory;
-    private final String topic;
+    private final Supplier<InvalidationSender> senderFactory;
     private final RetryLoop retry;
     private final IntConsumer published;
-    private KafkaProducer<String, byte[]> producer;
     private InvalidationSender sender;
 
     /**
@@ -34,8 +34,7 @@ public final class Announcer implements AutoCloseable {
             String topic,
             RetryLoop retry,
             IntConsumer published) {
-        this.producerFactory = producerFactory;
-        this.topic = topic;
+        this.senderFactory = () -> new InvalidationSender(producerFactory.get(), topic);
         this.retry = retry;
         this.published = published;
     }
@@ -62,7 +61,8 @@ public final class Announcer implements AutoCloseable {
             left.invalidations = outcome.failed();
             return outcome.done()
                     ? null
-                    : outcome.failed().size() + " invalidation(s) not published to " + topic + ": " + outcome.failure();
+                    : outcome.failed().size() + " invalidation(s) not published to " + s.topic() + ": "
+                            + outcome.failure();
         });
     }
 
@@ -98,17 +98,21 @@ public final class Announcer implements AutoCloseable {
 
     private InvalidationSender sender() {
         if (sender == null) {
-            producer = producerFactory.get();
-            sender = new InvalidationSender(producer, topic);
+            sender = senderFactory.get();
         }
         return sender;
     }
 
-    /** Closes the producer, if one was created (waits up to 5 s for what it still sends). */
+    /** Closes the producer, if one was created (waits up to 5 s for what it still sends); never throws. */
     @Override
     public void close() {
-        if (producer != null) {
-            producer.close(java.time.Duration.ofSeconds(5));
+        if (sender == null) {
+            return;
+        }
+        try {
+            sender.close();
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(Announcer.class).warn("Closing the producer failed: {}", Redact.describe(e));
         }
     }
 }

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The work both drivers share: write a coalesced batch to Redis with the version-gated scripts until every write has a
+ * The work both drivers share (a record: an immutable combination of the driver's parts): write a coalesced batch to Redis with the version-gated scripts until every write has a
  * definite reply, then announce the writes that changed Redis. The drivers only say where records come from, how to
  * wait (their {@link RetryLoop}s) and what they do with the outcome ({@link Hooks}).
  *
@@ -15,7 +15,7 @@ import java.util.List;
  *                                             │ Announcer (invalidations, RetryLoop "Kafka")
  * </pre>
  */
-public final class ApplyEngine {
+public record ApplyEngine(RedisBatchWriter redis, RetryLoop redisRetry, Announcer announcer, Hooks hooks) {
     /** What a driver does around a batch. Every method has a neutral default. */
     public interface Hooks {
         /** After each attempt to write the batch (latency, contact time). */
@@ -28,18 +28,6 @@ public final class ApplyEngine {
         default boolean announces(PendingWrite write) {
             return true;
         }
-    }
-
-    private final RedisBatchWriter redis;
-    private final RetryLoop redisRetry;
-    private final Announcer announcer;
-    private final Hooks hooks;
-
-    public ApplyEngine(RedisBatchWriter redis, RetryLoop redisRetry, Announcer announcer, Hooks hooks) {
-        this.redis = redis;
-        this.redisRetry = redisRetry;
-        this.announcer = announcer;
-        this.hooks = hooks;
     }
 
     /**

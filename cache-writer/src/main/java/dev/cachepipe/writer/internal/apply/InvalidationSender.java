@@ -21,7 +21,7 @@ import org.apache.kafka.common.errors.TimeoutException;
  * retry. An invalidation too large for Kafka comes back without its payload: L1 then evicts instead of updating in
  * place.
  */
-final class InvalidationSender {
+final class InvalidationSender implements AutoCloseable {
     private final AvroSerde<CacheInvalidation> serde = AvroSerde.of(CacheInvalidation.class);
     private final KafkaProducer<String, byte[]> producer;
     private final String topic;
@@ -33,9 +33,20 @@ final class InvalidationSender {
         }
     }
 
+    /** Sends to {@code topic} with {@code producer}, which it owns (and closes). */
     InvalidationSender(KafkaProducer<String, byte[]> producer, String topic) {
         this.producer = producer;
         this.topic = topic;
+    }
+
+    String topic() {
+        return topic;
+    }
+
+    /** Closes the producer (waits up to 5 s for what it still sends). */
+    @Override
+    public void close() {
+        producer.close(java.time.Duration.ofSeconds(5));
     }
 
     /** Sends every invalidation, flushes, and returns those that were not acknowledged. */

@@ -104,7 +104,7 @@ public final class LiveWriter implements AutoCloseable {
         }
         this.consumer = c;
         this.metrics = m;
-        this.ledger = new OffsetLedger(consumer, kafkaHealth, metrics::kafkaRetry, groupWait::paused, log);
+        this.ledger = new OffsetLedger(consumer, kafkaHealth, groupWait::paused);
         this.probes = new IdleProbes(redis, consumer, redisHealth, kafkaHealth);
         this.coalescer = new Coalescer(AvroSerde.of(CacheMutation.class), new Coalescer.Rules() {
             @Override
@@ -158,7 +158,7 @@ public final class LiveWriter implements AutoCloseable {
                 redisHealth.down(failure);
             }
             while (!lifecycle.closing()) {
-                ledger.commitPending();
+                commit();
                 ConsumerRecords<String, byte[]> records = consumer.poll(POLL_TIMEOUT);
                 updateLag();
                 if (records.isEmpty()) {
@@ -204,11 +204,18 @@ public final class LiveWriter implements AutoCloseable {
             return; // closing: nothing is committed
         }
         ledger.acknowledged(batch.nextOffsets());
-        ledger.commitPending();
+        commit();
         if (batch.blocked().isEmpty()) {
             schemaHealth.up();
         } else {
             holdBlocked(batch.blocked());
+        }
+    }
+
+    /** Commits what the ledger holds; a refusal counts as a Kafka retry. */
+    private void commit() {
+        if (!ledger.commitPending()) {
+            metrics.kafkaRetry();
         }
     }
 
@@ -318,9 +325,9 @@ public final class LiveWriter implements AutoCloseable {
         try {
             if (ledger.hasPending() && !lifecycle.failed()) {
                 try {
-                    ledger.commitPending();
+                    commit();
                 } catch (WakeupException e) {
-                    ledger.commitPending(); // the wakeup flag was still set; it is cleared now
+                    commit(); // the wakeup flag was still set; it is cleared now
                 }
             }
         } catch (RuntimeException e) {
@@ -346,11 +353,7 @@ public final class LiveWriter implements AutoCloseable {
         if (healing != null) {
             healing.close();
         }
-        try {
-            announcer.close();
-        } catch (RuntimeException e) {
-            log.warn("Closing the producer failed: {}", Redact.describe(e));
-        }
+        announcer.close();
         redis.close();
         connector.close();
     }

@@ -19,6 +19,7 @@ import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the live writer may commit, and what it inherited; also its rebalance listener. Writer thread only.
@@ -33,32 +34,21 @@ import org.slf4j.Logger;
  * </ul>
  */
 final class OffsetLedger implements ConsumerRebalanceListener {
+    private static final Logger log = LoggerFactory.getLogger("dev.cachepipe.writer.CacheWriter");
     private static final Duration COMMIT_TIMEOUT = Duration.ofSeconds(10);
 
     private final Consumer<String, byte[]> consumer;
     private final Health kafkaHealth;
-    private final Runnable onCommitFailure;
     private final BooleanSupplier waitingPaused;
-    private final Logger log;
     private final Map<TopicPartition, OffsetAndMetadata> pending = new HashMap<>();
     /** Per partition, the end offset when it was assigned: records before it may be a dead owner's work. */
     private final Map<TopicPartition, Long> inheritedUntil = new HashMap<>();
 
-    /**
-     * @param onCommitFailure counts a commit that Kafka refused (it is retried)
-     * @param waitingPaused whether the writer waits with its partitions paused (new ones are paused too)
-     */
-    OffsetLedger(
-            Consumer<String, byte[]> consumer,
-            Health kafkaHealth,
-            Runnable onCommitFailure,
-            BooleanSupplier waitingPaused,
-            Logger log) {
+    /** @param waitingPaused whether the writer waits with its partitions paused (new ones are paused too) */
+    OffsetLedger(Consumer<String, byte[]> consumer, Health kafkaHealth, BooleanSupplier waitingPaused) {
         this.consumer = consumer;
         this.kafkaHealth = kafkaHealth;
-        this.onCommitFailure = onCommitFailure;
         this.waitingPaused = waitingPaused;
-        this.log = log;
     }
 
     /** Every write before these next offsets is acknowledged by Redis and announced. */
@@ -75,27 +65,33 @@ final class OffsetLedger implements ConsumerRebalanceListener {
         return !pending.isEmpty();
     }
 
-    /** Commits the pending offsets of the partitions still assigned; keeps them on failure. */
-    void commitPending() {
+    /**
+     * Commits the pending offsets of the partitions still assigned; keeps them on failure.
+     *
+     * @return false if Kafka refused the commit (it is retried next time), true otherwise
+     */
+    boolean commitPending() {
         if (pending.isEmpty()) {
-            return;
+            return true;
         }
         pending.keySet().retainAll(consumer.assignment());
         if (pending.isEmpty()) {
-            return;
+            return true;
         }
         try {
             consumer.commitSync(new HashMap<>(pending), COMMIT_TIMEOUT);
             pending.clear();
             kafkaHealth.up();
+            return true;
         } catch (WakeupException | InterruptException e) {
             throw e;
         } catch (CommitFailedException | RebalanceInProgressException e) {
             // Kept: committed after the rebalance for the partitions this writer still owns.
             log.info("Offsets not committed during a rebalance; retrying for partitions still assigned after it");
+            return true;
         } catch (KafkaException e) {
             kafkaHealth.down("cannot commit offsets: " + Redact.describe(e));
-            onCommitFailure.run();
+            return false;
         }
     }
 
