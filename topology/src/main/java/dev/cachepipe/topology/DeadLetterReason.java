@@ -1,6 +1,9 @@
-package dev.cachepipe.topology.internal;
+package dev.cachepipe.topology;
 
-/** Machine-readable reasons written to the {@code cachepipe.dlq.reason} header of a dead letter. */
+/**
+ * Machine-readable reasons of a dead letter: the value of its {@link CachepipeTopology#DLQ_REASON_HEADER} header and
+ * the {@link TopologyMeters#REASON} tag of {@link TopologyMeters#DEAD_LETTERS}.
+ */
 public enum DeadLetterReason {
     /** The value is not Avro single-object encoding, or its writer schema is unknown. */
     UNDECODABLE("undecodable"),
