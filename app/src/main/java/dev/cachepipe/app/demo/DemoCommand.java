@@ -9,6 +9,7 @@ import dev.cachepipe.app.ops.OperatorEndpoints;
 import dev.cachepipe.app.runtime.Infrastructure;
 import dev.cachepipe.app.runtime.Pipeline;
 import dev.cachepipe.topology.EntityPolicy;
+import dev.cachepipe.writer.WriteOutcome;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -221,7 +222,7 @@ public final class DemoCommand implements Callable<Integer> {
                         "  catching up: %,d/%,d consistent, applied %,d%n",
                         r.consistent(),
                         r.total(),
-                        stats.writes("applied"));
+                        stats.writes(WriteOutcome.APPLIED));
             }
         });
         if (stopping) {
@@ -295,11 +296,11 @@ public final class DemoCommand implements Callable<Integer> {
                 Locale.ROOT,
                 "%,5.0f ev/s | applied %,d | stale skipped %,d | DLQ %,d | fresh %s | dup %,d",
                 perSecond,
-                stats.writes("applied"),
-                stats.writes("stale"),
+                stats.writes(WriteOutcome.APPLIED),
+                stats.writes(WriteOutcome.STALE),
                 deadLetters.total(),
                 freshness(stats),
-                stats.writes("duplicate"));
+                stats.writes(WriteOutcome.DUPLICATE));
     }
 
     private static String freshness(WriterStats stats) {
@@ -327,9 +328,9 @@ public final class DemoCommand implements Callable<Integer> {
         out.printf(
                 Locale.ROOT,
                 "  writer       applied %,d, stale skipped %,d, duplicates %,d, invalidations %,d%n",
-                stats.writes("applied"),
-                stats.writes("stale"),
-                stats.writes("duplicate"),
+                stats.writes(WriteOutcome.APPLIED),
+                stats.writes(WriteOutcome.STALE),
+                stats.writes(WriteOutcome.DUPLICATE),
                 stats.invalidations());
         out.println("  freshness    " + freshness(stats) + " (event occurredAt to Redis acknowledgement)");
         Map<String, Long> reasons = deadLetters.byReason();

@@ -2,20 +2,19 @@ package dev.cachepipe.app.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.cachepipe.app.config.CachepipeConfig;
+import dev.cachepipe.app.ops.Metrics;
 import dev.cachepipe.app.runtime.Infrastructure;
 import dev.cachepipe.client.CacheClient;
 import dev.cachepipe.client.CacheClientBuilder;
 import dev.cachepipe.client.CacheStats;
+import dev.cachepipe.client.ClientMeters;
 import dev.cachepipe.client.Codec;
 import dev.cachepipe.client.EntityCache;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -28,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * The demo's applications: two {@link CacheClient} instances (as two instances of one service would run), each with
  * two reader threads calling {@code get(id)} on random entities of every entity type while the events flow, at a
  * bounded total rate so that they do not take the pipeline's cores. Their L1/L2 hit rates and invalidation lag
- * ({@code cachepipe.client.invalidation.delay}: Redis write to L1) go into the demo's progress line and summary.
+ * ({@link ClientMeters#INVALIDATION_DELAY}: Redis write to L1) go into the demo's progress line and summary.
  *
  * <p>If the clients cannot start (e.g. a Redis URI the client does not support), the demo runs without readers and
  * says why. Thread-safe.
@@ -40,16 +39,6 @@ final class DemoReaders implements AutoCloseable {
     private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
     /** The rate ramps up over this long, so that the clients' warm-up does not fall on the pipeline's. */
     private static final long RAMP_NANOS = TimeUnit.SECONDS.toNanos(5);
-    /** Consumer settings the client's listener owns; the rest of {@code kafka.properties} is passed on. */
-    private static final Set<String> LISTENER_OWNED = Set.of(
-            "group.id",
-            "group.instance.id",
-            "group.protocol",
-            "enable.auto.commit",
-            "auto.offset.reset",
-            "key.deserializer",
-            "value.deserializer",
-            "bootstrap.servers");
 
     private final MeterRegistry registry;
     private final List<CacheClient> clients;
@@ -117,8 +106,9 @@ final class DemoReaders implements AutoCloseable {
                     user == null || user.isEmpty() ? null : user,
                     redis.password().toCharArray());
         }
+        // the consumer settings the client's listener owns stay out; the rest of kafka.properties is passed on
         for (Map.Entry<String, String> p : config.kafka().properties().entrySet()) {
-            if (!LISTENER_OWNED.contains(p.getKey())) {
+            if (!CacheClientBuilder.FORBIDDEN_KAFKA_PROPERTIES.contains(p.getKey())) {
                 b.kafkaProperty(p.getKey(), p.getValue());
             }
         }
@@ -282,20 +272,13 @@ final class DemoReaders implements AutoCloseable {
         return CLIENT_NAMES.stream().mapToDouble(n -> millis(n, p)).max().orElse(-1);
     }
 
-    /** {@code p} of {@code cachepipe.client.invalidation.delay} of client {@code name} in ms, -1 if not known. */
+    /** {@code p} of {@link ClientMeters#INVALIDATION_DELAY} of client {@code name} in ms, -1 if not known. */
     private double millis(String name, double p) {
-        Timer t = registry.find("cachepipe.client.invalidation.delay")
-                .tag("client", name)
-                .timer();
-        if (t == null || t.count() == 0) {
-            return -1;
-        }
-        for (ValueAtPercentile v : t.takeSnapshot().percentileValues()) {
-            if (Math.abs(v.percentile() - p) < 1e-9) {
-                return v.value(TimeUnit.MILLISECONDS);
-            }
-        }
-        return -1;
+        return Metrics.percentileMillis(
+                registry.find(ClientMeters.INVALIDATION_DELAY)
+                        .tag(ClientMeters.CLIENT, name)
+                        .timer(),
+                p);
     }
 
     /** Stops the readers and closes the clients. Idempotent. */

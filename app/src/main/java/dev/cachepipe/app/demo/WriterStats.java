@@ -1,46 +1,37 @@
 package dev.cachepipe.app.demo;
 
+import dev.cachepipe.app.ops.Metrics;
+import dev.cachepipe.writer.WriteOutcome;
+import dev.cachepipe.writer.WriterMeters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-import io.micrometer.core.instrument.distribution.ValueAtPercentile;
-import java.util.concurrent.TimeUnit;
 
-/** Reads the cache writer's {@code cachepipe.writer.*} meters from a registry (0 while a meter is not there yet). */
-final class WriterStats {
-    static final String WRITES = "cachepipe.writer.writes";
-    static final String INVALIDATIONS = "cachepipe.writer.invalidations.published";
-    static final String FRESHNESS = "cachepipe.writer.freshness";
-
+/**
+ * Reads the cache writer's {@link WriterMeters} from a registry (0 while a meter is not there yet), for the demo's
+ * progress line and for tests.
+ */
+public final class WriterStats {
     private final MeterRegistry registry;
 
-    WriterStats(MeterRegistry registry) {
+    public WriterStats(MeterRegistry registry) {
         this.registry = registry;
     }
 
-    /** Script calls with {@code outcome} ({@code applied}, {@code stale}, {@code duplicate}), all entity types. */
-    long writes(String outcome) {
-        return (long) registry.find(WRITES).tag("outcome", outcome).counters().stream()
+    /** Script calls that came to {@code outcome}, all entity types. */
+    public long writes(WriteOutcome outcome) {
+        return (long) registry.find(WriterMeters.WRITES).tag(WriterMeters.OUTCOME, outcome.tag()).counters().stream()
                 .mapToDouble(Counter::count)
                 .sum();
     }
 
-    long invalidations() {
-        Counter c = registry.find(INVALIDATIONS).counter();
+    /** Invalidations Kafka acknowledged. */
+    public long invalidations() {
+        Counter c = registry.find(WriterMeters.INVALIDATIONS_PUBLISHED).counter();
         return c == null ? 0 : (long) c.count();
     }
 
     /** The freshness percentile {@code p} (e.g. 0.99) in milliseconds, or -1 if not known. */
-    double freshnessMillis(double p) {
-        Timer t = registry.find(FRESHNESS).timer();
-        if (t == null || t.count() == 0) {
-            return -1;
-        }
-        for (ValueAtPercentile v : t.takeSnapshot().percentileValues()) {
-            if (Math.abs(v.percentile() - p) < 1e-9) {
-                return v.value(TimeUnit.MILLISECONDS);
-            }
-        }
-        return -1;
+    public double freshnessMillis(double p) {
+        return Metrics.percentileMillis(registry.find(WriterMeters.FRESHNESS).timer(), p);
     }
 }

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -14,12 +15,14 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.core.instrument.config.NamingConvention;
+import io.micrometer.core.instrument.distribution.ValueAtPercentile;
 import io.micrometer.core.instrument.util.HierarchicalNameMapper;
 import io.micrometer.jmx.JmxConfig;
 import io.micrometer.jmx.JmxMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.lang.management.ManagementFactory;
+import java.math.BigDecimal;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import javax.management.MalformedObjectNameException;
@@ -34,13 +37,22 @@ import javax.management.ObjectName;
  * VisualVM show them as a tree: cachepipe → writer.writes → user → applied. Counters have the attribute
  * {@code Count} (plus rates), timers {@code Count}, {@code Mean}, {@code Max}, {@code 50thPercentile} ... in
  * milliseconds, gauges {@code Value}; timers with published percentiles also have one gauge per percentile, named
- * {@code <timer>.percentile,phi=0.99}.
+ * {@code <timer>.percentile,phi=0.99} ({@link #percentileGauge}, {@link #PERCENTILE_TAG}).
  */
 public final class Metrics implements AutoCloseable {
     /** JMX domain of cachepipe's MBeans. */
     public static final String JMX_DOMAIN = "cachepipe";
 
+    /**
+     * Tag of the gauges that publish a timer's percentiles ({@link #percentileGauge}): the percentile, e.g. {@code
+     * 0.99}.
+     */
+    public static final String PERCENTILE_TAG = "phi";
+
     private static final String METER_PREFIX = "cachepipe.";
+
+    /** Suffix Micrometer gives the gauges of a timer's published percentiles. */
+    private static final String PERCENTILE_SUFFIX = ".percentile";
 
     private final CompositeMeterRegistry registry;
     private final JmxMeterRegistry jmx;
@@ -131,9 +143,35 @@ public final class Metrics implements AutoCloseable {
         return sb.toString();
     }
 
-    /** {@code cachepipe.writer.writes} → {@code writer.writes}. */
-    static String shortName(String meterName) {
+    /** {@code cachepipe.writer.writes} → {@code writer.writes}: the {@code name} of the meter's MBeans. */
+    public static String shortName(String meterName) {
         return meterName.startsWith(METER_PREFIX) ? meterName.substring(METER_PREFIX.length()) : meterName;
+    }
+
+    /**
+     * The gauges of the percentiles {@code timer} publishes, one per percentile (tag {@link #PERCENTILE_TAG}, value
+     * {@link #percentileTag}): {@code cachepipe.writer.freshness} → {@code cachepipe.writer.freshness.percentile}.
+     */
+    public static String percentileGauge(String timer) {
+        return timer + PERCENTILE_SUFFIX;
+    }
+
+    /** The {@link #PERCENTILE_TAG} value of percentile {@code p}: 0.5 → {@code 0.5}, 0.99 → {@code 0.99}. */
+    public static String percentileTag(double p) {
+        return BigDecimal.valueOf(p).stripTrailingZeros().toPlainString();
+    }
+
+    /** Percentile {@code p} (e.g. 0.99) that {@code timer} publishes, in milliseconds; -1 if not known. */
+    public static double percentileMillis(Timer timer, double p) {
+        if (timer == null || timer.count() == 0) {
+            return -1;
+        }
+        for (ValueAtPercentile v : timer.takeSnapshot().percentileValues()) {
+            if (Math.abs(v.percentile() - p) < 1e-9) {
+                return v.value(TimeUnit.MILLISECONDS);
+            }
+        }
+        return -1;
     }
 
     private static String key(String k) {

@@ -11,6 +11,11 @@ import dev.cachepipe.embedded.EmbeddedKafka;
 import dev.cachepipe.embedded.FreePorts;
 import dev.cachepipe.embedded.RedisServer;
 import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.topology.DeadLetterReason;
+import dev.cachepipe.topology.TopologyMeters;
+import dev.cachepipe.writer.CacheRebuild;
+import dev.cachepipe.writer.WriteOutcome;
+import dev.cachepipe.writer.WriterMeters;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -77,7 +82,7 @@ class JmxMetricsIT {
             jmx = JMXConnectorFactory.connect(
                     new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + jmxPort + "/jmxrmi"));
             MBeanServerConnection mbs = jmx.getMBeanServerConnection();
-            assertThat(count(mbs, "events,entity_type=user,outcome=mutated"))
+            assertThat(events(mbs, "user", TopologyMeters.MUTATED))
                     .as("user events mutated before any was published")
                     .isZero();
 
@@ -87,40 +92,40 @@ class JmxMetricsIT {
                     .atMost(Duration.ofSeconds(60))
                     .pollInterval(Duration.ofMillis(500))
                     .untilAsserted(() -> {
-                        assertThat(count(mbs, "writer.invalidations.published"))
+                        assertThat(count(mbs, WriterMeters.INVALIDATIONS_PUBLISHED))
                                 .as("invalidations published")
                                 .isEqualTo(40);
-                        assertThat(count(mbs, "events,entity_type=unknown,outcome=dead_lettered"))
+                        assertThat(events(mbs, TopologyMeters.UNKNOWN_ENTITY_TYPE, TopologyMeters.DEAD_LETTERED))
                                 .as("events of unknown type dead-lettered")
                                 .isEqualTo(3);
                     });
-            assertThat(count(mbs, "events,entity_type=user,outcome=mutated")).isEqualTo(30);
-            assertThat(count(mbs, "events,entity_type=user,outcome=stale")).isEqualTo(1);
-            assertThat(count(mbs, "events,entity_type=user,outcome=dead_lettered"))
-                    .isZero();
-            assertThat(count(mbs, "events,entity_type=order,outcome=mutated")).isEqualTo(10);
-            assertThat(count(mbs, "events,entity_type=order,outcome=dead_lettered"))
+            assertThat(events(mbs, "user", TopologyMeters.MUTATED)).isEqualTo(30);
+            assertThat(events(mbs, "user", TopologyMeters.STALE)).isEqualTo(1);
+            assertThat(events(mbs, "user", TopologyMeters.DEAD_LETTERED)).isZero();
+            assertThat(events(mbs, "order", TopologyMeters.MUTATED)).isEqualTo(10);
+            assertThat(events(mbs, "order", TopologyMeters.DEAD_LETTERED)).isEqualTo(1);
+            assertThat(deadLetters(mbs, DeadLetterReason.UNDECODABLE)).isEqualTo(2);
+            assertThat(deadLetters(mbs, DeadLetterReason.UNKNOWN_ENTITY_TYPE)).isEqualTo(1);
+            assertThat(deadLetters(mbs, DeadLetterReason.ENTITY_TYPE_NOT_ON_TOPIC))
                     .isEqualTo(1);
-            assertThat(count(mbs, "dead.letters,reason=undecodable")).isEqualTo(2);
-            assertThat(count(mbs, "dead.letters,reason=unknown-entity-type")).isEqualTo(1);
-            assertThat(count(mbs, "dead.letters,reason=entity-type-not-on-topic"))
-                    .isEqualTo(1);
-            assertThat(count(mbs, "writer.writes,entity_type=user,outcome=applied"))
-                    .isEqualTo(30);
-            assertThat(count(mbs, "writer.writes,entity_type=order,outcome=applied"))
-                    .isEqualTo(10);
-            assertThat(value(mbs, "writer.lag")).isZero();
-            assertThat(count(mbs, "writer.batch.size")).isPositive();
-            assertThat(count(mbs, "writer.freshness")).isEqualTo(40);
-            assertThat(value(mbs, "writer.freshness.percentile,phi=0.99")).isPositive();
+            assertThat(writes(mbs, "user", WriteOutcome.APPLIED)).isEqualTo(30);
+            assertThat(writes(mbs, "order", WriteOutcome.APPLIED)).isEqualTo(10);
+            assertThat(value(mbs, WriterMeters.LAG)).isZero();
+            assertThat(count(mbs, WriterMeters.BATCH_SIZE)).isPositive();
+            assertThat(count(mbs, WriterMeters.FRESHNESS)).isEqualTo(40);
+            assertThat(percentile(mbs, WriterMeters.FRESHNESS, 0.99)).isPositive();
             // a new Redis has no marker: the writer rebuilt it at start-up (on a slow machine, maybe while the events
             // above arrived)
             await("the start-up rebuild completes")
                     .atMost(Duration.ofSeconds(60))
-                    .untilAsserted(() -> assertThat(count(mbs, "rebuild.finished,outcome=completed"))
+                    .untilAsserted(() -> assertThat(count(
+                                    mbs,
+                                    WriterMeters.REBUILD_FINISHED,
+                                    WriterMeters.OUTCOME,
+                                    WriterMeters.rebuildOutcomeTag(CacheRebuild.Outcome.COMPLETED)))
                             .as("rebuilds completed")
                             .isGreaterThanOrEqualTo(1));
-            assertThat(value(mbs, "health")).isEqualTo(1.0);
+            assertThat(value(mbs, HealthMonitor.GAUGE)).isEqualTo(1.0);
             // Kafka's own client and Streams MBeans are published on the same connector
             assertThat(mbs.queryNames(new ObjectName("kafka.streams:type=stream-metrics,*"), null))
                     .isNotEmpty();
@@ -156,7 +161,7 @@ class JmxMetricsIT {
                 HttpResponse<String> down = health(httpPort);
                 assertThat(down.body()).contains("\"status\":\"DOWN\"").contains("Redis unavailable");
                 assertThat(down.headers().firstValue("Content-Type")).hasValue("application/json");
-                assertThat(value(mbs, "health")).isZero();
+                assertThat(value(mbs, HealthMonitor.GAUGE)).isZero();
                 // the health monitor samples once a second: keep Redis away until it logged the change
                 await("the log says why it degraded")
                         .atMost(Duration.ofSeconds(30))
@@ -169,7 +174,7 @@ class JmxMetricsIT {
                     .pollInterval(Duration.ofMillis(500))
                     .until(() -> health(httpPort).statusCode() == 200);
             assertThat(health(httpPort).body()).contains("\"status\":\"UP\"").contains("\"reason\":\"ok\"");
-            assertThat(value(mbs, "health")).isEqualTo(1.0);
+            assertThat(value(mbs, HealthMonitor.GAUGE)).isEqualTo(1.0);
             await("the log says it recovered")
                     .atMost(Duration.ofSeconds(30))
                     .until(() -> Files.readString(runLog(p)).contains("cachepipe healthy again"));
@@ -231,12 +236,39 @@ class JmxMetricsIT {
                 .build();
     }
 
-    private static double count(MBeanServerConnection mbs, String nameAndTags) throws Exception {
-        return ((Number) mbs.getAttribute(new ObjectName("cachepipe:name=" + nameAndTags), "Count")).doubleValue();
+    private static double events(MBeanServerConnection mbs, String entityType, String outcome) throws Exception {
+        return count(
+                mbs, TopologyMeters.EVENTS, TopologyMeters.ENTITY_TYPE, entityType, TopologyMeters.OUTCOME, outcome);
     }
 
-    private static double value(MBeanServerConnection mbs, String nameAndTags) throws Exception {
-        return ((Number) mbs.getAttribute(new ObjectName("cachepipe:name=" + nameAndTags), "Value")).doubleValue();
+    private static double deadLetters(MBeanServerConnection mbs, DeadLetterReason reason) throws Exception {
+        return count(mbs, TopologyMeters.DEAD_LETTERS, TopologyMeters.REASON, reason.code());
+    }
+
+    private static double writes(MBeanServerConnection mbs, String entityType, WriteOutcome outcome) throws Exception {
+        return count(
+                mbs, WriterMeters.WRITES, WriterMeters.ENTITY_TYPE, entityType, WriterMeters.OUTCOME, outcome.tag());
+    }
+
+    private static double percentile(MBeanServerConnection mbs, String timer, double p) throws Exception {
+        return value(mbs, Metrics.percentileGauge(timer), Metrics.PERCENTILE_TAG, Metrics.percentileTag(p));
+    }
+
+    private static double count(MBeanServerConnection mbs, String meter, String... tags) throws Exception {
+        return ((Number) mbs.getAttribute(mbean(meter, tags), "Count")).doubleValue();
+    }
+
+    private static double value(MBeanServerConnection mbs, String meter, String... tags) throws Exception {
+        return ((Number) mbs.getAttribute(mbean(meter, tags), "Value")).doubleValue();
+    }
+
+    /** The MBean of {@code meter} with these tags (key, value, ...), named as {@link Metrics} names it. */
+    private static ObjectName mbean(String meter, String... tags) throws Exception {
+        StringBuilder name = new StringBuilder(Metrics.JMX_DOMAIN + ":name=" + Metrics.shortName(meter));
+        for (int i = 0; i + 1 < tags.length; i += 2) {
+            name.append(',').append(tags[i]).append('=').append(tags[i + 1]);
+        }
+        return new ObjectName(name.toString());
     }
 
     private HttpResponse<String> health(int port) throws Exception {

@@ -47,6 +47,20 @@ class MetricsTest {
     }
 
     @Test
+    void shouldNamePercentileGaugesAsTheHelpersSayWhenATimerPublishesPercentiles() throws Exception {
+        try (Metrics metrics = Metrics.start(false)) {
+            String timer = "cachepipe.test.percentiles";
+            Timer.builder(timer).publishPercentiles(0.5, 0.95, 0.99).register(metrics.registry());
+            for (double p : new double[] {0.5, 0.95, 0.99}) {
+                ObjectName gauge = new ObjectName(Metrics.JMX_DOMAIN + ":name="
+                        + Metrics.shortName(Metrics.percentileGauge(timer)) + "," + Metrics.PERCENTILE_TAG + "="
+                        + Metrics.percentileTag(p));
+                assertThat(mbs.isRegistered(gauge)).as(gauge.toString()).isTrue();
+            }
+        }
+    }
+
+    @Test
     void shouldPublishToJmxOnlyWhenPrometheusIsNotWanted() {
         try (Metrics metrics = Metrics.start(false)) {
             assertThat(metrics.prometheus()).isEmpty();

@@ -13,6 +13,7 @@ import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.avro.Operation;
 import dev.cachepipe.client.CacheClient;
 import dev.cachepipe.client.CacheStats;
+import dev.cachepipe.client.ClientMeters;
 import dev.cachepipe.client.Codec;
 import dev.cachepipe.client.EntityCache;
 import dev.cachepipe.embedded.EmbeddedKafka;
@@ -136,8 +137,12 @@ class ClientPipelineIT {
         seedAndFill(ids);
         long[] l2Before =
                 caches.stream().mapToLong(c -> c.stats().l2RequestCount()).toArray();
-        long[] updatedBefore = {invalidations("app-a", "updated"), invalidations("app-b", "updated")};
-        long[] evictedBefore = {invalidations("app-a", "evicted"), invalidations("app-b", "evicted")};
+        long[] updatedBefore = {
+            invalidations("app-a", ClientMeters.RESULT_UPDATED), invalidations("app-b", ClientMeters.RESULT_UPDATED)
+        };
+        long[] evictedBefore = {
+            invalidations("app-a", ClientMeters.RESULT_EVICTED), invalidations("app-b", ClientMeters.RESULT_EVICTED)
+        };
         long publishedBefore = pipeline.invalidationsPublished();
 
         // update i is version 2 + i / keys of key i % keys; readers note when their L1 first shows each version
@@ -204,7 +209,7 @@ class ClientPipelineIT {
             assertThat(published).as("invalidations the writer published").isBetween((long) keys, (long) updates);
             for (int c = 0; c < 2; c++) {
                 String name = c == 0 ? "app-a" : "app-b";
-                assertThat(invalidations(name, "updated") - updatedBefore[c])
+                assertThat(invalidations(name, ClientMeters.RESULT_UPDATED) - updatedBefore[c])
                         .as("invalidations of %s that updated L1 in place", name)
                         .isEqualTo(published);
             }
@@ -214,7 +219,7 @@ class ClientPipelineIT {
             assertThat(caches.get(c).stats().l2RequestCount())
                     .as("Redis reads of %s: every update applied in place, none read Redis", name)
                     .isEqualTo(l2Before[c]);
-            assertThat(invalidations(name, "evicted") - evictedBefore[c])
+            assertThat(invalidations(name, ClientMeters.RESULT_EVICTED) - evictedBefore[c])
                     .as("invalidations of %s that evicted instead of updating in place", name)
                     .isZero();
         }
@@ -271,20 +276,24 @@ class ClientPipelineIT {
         String[] ids = ids("evict", 1);
         String id = ids[0];
         seedAndFill(ids);
-        long[] evictedBefore = {invalidations("app-a", "evicted"), invalidations("app-b", "evicted")};
-        long[] updatedBefore = {invalidations("app-a", "updated"), invalidations("app-b", "updated")};
+        long[] evictedBefore = {
+            invalidations("app-a", ClientMeters.RESULT_EVICTED), invalidations("app-b", ClientMeters.RESULT_EVICTED)
+        };
+        long[] updatedBefore = {
+            invalidations("app-a", ClientMeters.RESULT_UPDATED), invalidations("app-b", ClientMeters.RESULT_UPDATED)
+        };
 
         publisher.publish(event(id, 2, LARGE));
         publisher.flush();
         await().atMost(Duration.ofSeconds(30))
                 .untilAsserted(() -> assertThat(new long[] {
-                            invalidations("app-a", "evicted") - evictedBefore[0],
-                            invalidations("app-b", "evicted") - evictedBefore[1]
+                            invalidations("app-a", ClientMeters.RESULT_EVICTED) - evictedBefore[0],
+                            invalidations("app-b", ClientMeters.RESULT_EVICTED) - evictedBefore[1]
                         })
                         .as("L1 copies evicted by the v2 invalidation")
                         .containsExactly(1, 1));
-        assertThat(invalidations("app-a", "updated")).isEqualTo(updatedBefore[0]);
-        assertThat(invalidations("app-b", "updated")).isEqualTo(updatedBefore[1]);
+        assertThat(invalidations("app-a", ClientMeters.RESULT_UPDATED)).isEqualTo(updatedBefore[0]);
+        assertThat(invalidations("app-b", ClientMeters.RESULT_UPDATED)).isEqualTo(updatedBefore[1]);
 
         for (EntityCache<Doc> cache : caches) {
             CacheStats before = cache.stats();
@@ -543,12 +552,12 @@ class ClientPipelineIT {
                 .build();
     }
 
-    /** {@code cachepipe.client.invalidations{client, entity=user, result}}; every result when {@code null}. */
+    /** {@link ClientMeters#INVALIDATIONS}{@code {client, entity=user, result}}; every result when {@code null}. */
     private long invalidations(String client, String result) {
         return (long) registry
-                .find("cachepipe.client.invalidations")
-                .tags("client", client, "entity", TYPE)
-                .tags(result == null ? new String[0] : new String[] {"result", result})
+                .find(ClientMeters.INVALIDATIONS)
+                .tags(ClientMeters.CLIENT, client, ClientMeters.ENTITY, TYPE)
+                .tags(result == null ? new String[0] : new String[] {ClientMeters.RESULT, result})
                 .functionCounters()
                 .stream()
                 .mapToDouble(FunctionCounter::count)
@@ -556,8 +565,8 @@ class ClientPipelineIT {
     }
 
     private Timer delayTimer(String client) {
-        return registry.find("cachepipe.client.invalidation.delay")
-                .tag("client", client)
+        return registry.find(ClientMeters.INVALIDATION_DELAY)
+                .tag(ClientMeters.CLIENT, client)
                 .timer();
     }
 

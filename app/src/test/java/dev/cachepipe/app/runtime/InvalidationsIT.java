@@ -16,6 +16,7 @@ import dev.cachepipe.embedded.RedisServer;
 import dev.cachepipe.schemas.CacheEntry;
 import dev.cachepipe.topology.CacheMode;
 import dev.cachepipe.topology.EntityPolicy;
+import dev.cachepipe.writer.WriteOutcome;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -145,14 +146,15 @@ class InvalidationsIT {
                 // exactly one per write that changed Redis; none for stale or duplicate writes
                 assertThat((long) received.size())
                         .as("invalidations received vs writes applied")
-                        .isEqualTo(p.writes("applied"));
+                        .isEqualTo(p.writes(WriteOutcome.APPLIED));
                 // the writer counts an invalidation once its producer flush returned, maybe just after we read it
                 await("the writer counted what it published")
                         .atMost(Duration.ofSeconds(10))
                         .untilAsserted(() -> assertThat(p.invalidationsPublished())
                                 .as("invalidations the writer counted")
                                 .isEqualTo(received.size()));
-                assertThat(p.writes("duplicate") + p.writes("stale")).isPositive();
+                assertThat(p.writes(WriteOutcome.DUPLICATE) + p.writes(WriteOutcome.STALE))
+                        .isPositive();
                 assertThat(received.size()).isLessThan((int) oracle.eventCount());
                 assertThat(writeTimesChecked).isPositive();
                 // nothing more arrives afterwards

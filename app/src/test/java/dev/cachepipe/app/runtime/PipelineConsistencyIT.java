@@ -17,6 +17,7 @@ import dev.cachepipe.embedded.EmbeddedKafka;
 import dev.cachepipe.embedded.RedisServer;
 import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.schemas.CacheEntry;
+import dev.cachepipe.writer.WriteOutcome;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -76,7 +77,7 @@ class PipelineConsistencyIT {
                         .anyMatch(e -> e.entry().orElseThrow().state() == CacheEntry.State.TOMBSTONE)
                         .anyMatch(e -> e.entry().orElseThrow().state() == CacheEntry.State.VALUE)
                         .anyMatch(e -> e.entry().orElseThrow().state() == CacheEntry.State.FENCE);
-                assertThat(p.writes("duplicate")).isPositive();
+                assertThat(p.writes(WriteOutcome.DUPLICATE)).isPositive();
                 assertThat(p.pipeline().healthy()).isTrue();
             }
         }
@@ -112,14 +113,14 @@ class PipelineConsistencyIT {
 
                 // and the same older upsert replayed straight into the writer (as a rebuild or a second topology
                 // instance would): the writer's version gate refuses it too
-                long staleBefore = p.writes("stale");
+                long staleBefore = p.writes(WriteOutcome.STALE);
                 replayMutation(p, a, 2);
                 generator.publish(user("sentinel-2", 1, Operation.UPSERT, "{}"));
                 generator.flush();
                 assertThat(check.awaitConsistent(Duration.ofSeconds(60)).mismatches())
                         .isEmpty();
                 assertThat(probe.read(a).orElseThrow()).isEqualTo(tombstone(oracle, a, 3));
-                assertThat(p.writes("stale")).isGreaterThan(staleBefore);
+                assertThat(p.writes(WriteOutcome.STALE)).isGreaterThan(staleBefore);
 
                 // no invalidation announced anything for "a" after its delete
                 List<CacheInvalidation> forA = Invalidations.readAll(p).stream()

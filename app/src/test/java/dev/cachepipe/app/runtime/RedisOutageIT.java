@@ -8,6 +8,7 @@ import dev.cachepipe.app.demo.EventGenerator;
 import dev.cachepipe.app.demo.Oracle;
 import dev.cachepipe.app.testing.TestPipeline;
 import dev.cachepipe.embedded.RedisServer;
+import dev.cachepipe.writer.WriteOutcome;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -58,7 +59,8 @@ class RedisOutageIT {
                         CompletableFuture.supplyAsync(() -> generator.publishFor(Duration.ofMinutes(5), 300));
                 await("the writer applies and commits")
                         .atMost(Duration.ofSeconds(60))
-                        .until(() -> p.writes("applied") > 0 && TestPipeline.sum(p.committedWriterOffsets()) > 0);
+                        .until(() ->
+                                p.writes(WriteOutcome.APPLIED) > 0 && TestPipeline.sum(p.committedWriterOffsets()) > 0);
 
                 long outageStart = System.nanoTime();
                 down.run();
@@ -67,7 +69,7 @@ class RedisOutageIT {
                     Thread.sleep(2000);
                     Map<TopicPartition, Long> committedBefore = p.committedWriterOffsets();
                     long mutationsBefore = TestPipeline.sum(p.mutationEndOffsets());
-                    long appliedBefore = p.writes("applied");
+                    long appliedBefore = p.writes(WriteOutcome.APPLIED);
                     long publishedBefore = generator.acknowledged();
                     await("the writer reports unhealthy")
                             .atMost(Duration.ofSeconds(8))
@@ -78,7 +80,7 @@ class RedisOutageIT {
                     assertThat(p.committedWriterOffsets())
                             .as("writer offsets committed during the outage")
                             .isEqualTo(committedBefore);
-                    assertThat(p.writes("applied"))
+                    assertThat(p.writes(WriteOutcome.APPLIED))
                             .as("writes applied during the outage")
                             .isEqualTo(appliedBefore);
                     // while events kept flowing through the topology
@@ -100,10 +102,10 @@ class RedisOutageIT {
                 await("the writer recovers")
                         .atMost(Duration.ofSeconds(30))
                         .until(() -> p.pipeline().healthy());
-                long appliedAtRecovery = p.writes("applied");
+                long appliedAtRecovery = p.writes(WriteOutcome.APPLIED);
                 await("the writer applies events published after the outage")
                         .atMost(Duration.ofSeconds(60))
-                        .until(() -> p.writes("applied") > appliedAtRecovery);
+                        .until(() -> p.writes(WriteOutcome.APPLIED) > appliedAtRecovery);
                 generator.stop();
                 assertThat(publishing.get()).isPositive();
                 assertThat(generator.failed())
@@ -133,17 +135,17 @@ class RedisOutageIT {
                 CompletableFuture<Long> publishing =
                         CompletableFuture.supplyAsync(() -> generator.publishFor(Duration.ofMinutes(5), 400));
                 for (int i = 0; i < 3; i++) {
-                    long applied = p.writes("applied");
+                    long applied = p.writes(WriteOutcome.APPLIED);
                     await("writes applied before script flush " + (i + 1))
                             .atMost(Duration.ofSeconds(60))
-                            .until(() -> p.writes("applied") > applied);
+                            .until(() -> p.writes(WriteOutcome.APPLIED) > applied);
                     assertThat(redis.command("SCRIPT", "FLUSH")).startsWith("+OK");
                     Thread.sleep(1500);
                 }
-                long appliedAfterLastFlush = p.writes("applied");
+                long appliedAfterLastFlush = p.writes(WriteOutcome.APPLIED);
                 await("writes applied after the last script flush")
                         .atMost(Duration.ofSeconds(60))
-                        .until(() -> p.writes("applied") > appliedAfterLastFlush);
+                        .until(() -> p.writes(WriteOutcome.APPLIED) > appliedAfterLastFlush);
                 generator.stop();
                 publishing.get();
 

@@ -9,6 +9,8 @@ import dev.cachepipe.app.testing.RedisProbe;
 import dev.cachepipe.app.testing.TestPipeline;
 import dev.cachepipe.embedded.RedisServer;
 import dev.cachepipe.writer.CacheRebuild;
+import dev.cachepipe.writer.WriteOutcome;
+import dev.cachepipe.writer.WriterMeters;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -66,8 +68,8 @@ class SelfHealingIT {
                 assertThat(probe.sync().hget(marker, "epoch"))
                         .as("marker after start-up")
                         .isNotNull();
-                double completedBefore = rebuilds(p, "completed");
-                double appliedBefore = rebuildRecords(p, "applied");
+                double completedBefore = rebuilds(p, CacheRebuild.Outcome.COMPLETED);
+                double appliedBefore = rebuildRecords(p, WriteOutcome.APPLIED);
 
                 // live writes go on while Redis loses its data and heals
                 CompletableFuture<Long> publishing =
@@ -93,13 +95,13 @@ class SelfHealingIT {
                 assertThat(last.mismatches()).isEmpty();
                 assertThat(last.total()).isEqualTo(oracle.entityCount());
 
-                assertThat(rebuilds(p, "completed")).isGreaterThan(completedBefore);
-                assertThat(rebuildRecords(p, "applied") - appliedBefore)
+                assertThat(rebuilds(p, CacheRebuild.Outcome.COMPLETED)).isGreaterThan(completedBefore);
+                assertThat(rebuildRecords(p, WriteOutcome.APPLIED) - appliedBefore)
                         .as("the rebuild restored the entries, not only the live writes")
                         .isGreaterThan(500);
-                assertThat(p.registry.get("cachepipe.rebuild.progress").gauge().value())
+                assertThat(p.registry.get(WriterMeters.REBUILD_PROGRESS).gauge().value())
                         .isEqualTo(1.0);
-                assertThat(p.registry.get("cachepipe.rebuild.active").gauge().value())
+                assertThat(p.registry.get(WriterMeters.REBUILD_ACTIVE).gauge().value())
                         .isZero();
                 Map<String, byte[]> m = probe.sync().hgetall(marker);
                 assertThat(m).containsKey("epoch").doesNotContainKey("lock");
@@ -110,18 +112,18 @@ class SelfHealingIT {
         }
     }
 
-    private static double rebuilds(TestPipeline p, String outcome) {
+    private static double rebuilds(TestPipeline p, CacheRebuild.Outcome outcome) {
         return p.registry
-                .get("cachepipe.rebuild.finished")
-                .tag("outcome", outcome)
+                .get(WriterMeters.REBUILD_FINISHED)
+                .tag(WriterMeters.OUTCOME, WriterMeters.rebuildOutcomeTag(outcome))
                 .counter()
                 .count();
     }
 
-    private static double rebuildRecords(TestPipeline p, String outcome) {
+    private static double rebuildRecords(TestPipeline p, WriteOutcome outcome) {
         return p.registry
-                .get("cachepipe.rebuild.records")
-                .tag("outcome", outcome)
+                .get(WriterMeters.REBUILD_RECORDS)
+                .tag(WriterMeters.OUTCOME, outcome.tag())
                 .counter()
                 .count();
     }

@@ -5,13 +5,15 @@ import dev.cachepipe.app.config.CachepipeConfig;
 import dev.cachepipe.app.demo.ConsistencyCheck;
 import dev.cachepipe.app.demo.EventGenerator;
 import dev.cachepipe.app.demo.Oracle;
+import dev.cachepipe.app.demo.WriterStats;
 import dev.cachepipe.app.runtime.Infrastructure;
 import dev.cachepipe.app.runtime.Pipeline;
 import dev.cachepipe.embedded.EmbeddedKafka;
 import dev.cachepipe.embedded.RedisServer;
 import dev.cachepipe.topology.EntityPolicy;
+import dev.cachepipe.writer.WriteOutcome;
+import dev.cachepipe.writer.WriterMeters;
 import io.lettuce.core.RedisURI;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -217,16 +219,13 @@ public final class TestPipeline implements AutoCloseable {
         return offsets.values().stream().mapToLong(Long::longValue).sum();
     }
 
-    /** Sum of the writer's {@code cachepipe.writer.writes} counters with this outcome. */
-    public long writes(String outcome) {
-        return (long) registry.find("cachepipe.writer.writes").tag("outcome", outcome).counters().stream()
-                .mapToDouble(Counter::count)
-                .sum();
+    /** Sum of the writer's {@link WriterMeters#WRITES} counters with this outcome. */
+    public long writes(WriteOutcome outcome) {
+        return new WriterStats(registry).writes(outcome);
     }
 
     public long invalidationsPublished() {
-        Counter c = registry.find("cachepipe.writer.invalidations.published").counter();
-        return c == null ? 0 : (long) c.count();
+        return new WriterStats(registry).invalidations();
     }
 
     private void awaitRunning() {
