@@ -54,27 +54,25 @@ public final class StatsScreen {
         out.println(row("kafka streams", streams()));
         out.println();
 
-        out.println(row(
+        line(
+                out,
                 "events in",
-                String.format(
-                        Locale.ROOT,
-                        "%-14s %12s %10s %10s %14s",
-                        "entity type",
-                        "mutated",
-                        "ignored",
-                        "stale",
-                        "dead-lettered")));
+                "%-14s %12s %10s %10s %14s",
+                "entity type",
+                "mutated",
+                "ignored",
+                "stale",
+                "dead-lettered");
         for (String type : s.tagValues(TopologyMeters.EVENTS, TopologyMeters.ENTITY_TYPE)) {
-            out.println(row(
+            line(
+                    out,
                     "",
-                    String.format(
-                            Locale.ROOT,
-                            "%-14s %12s %10s %10s %14s",
-                            type,
-                            count(events(type, TopologyMeters.MUTATED)),
-                            count(events(type, TopologyMeters.IGNORED)),
-                            count(events(type, TopologyMeters.STALE)),
-                            count(events(type, TopologyMeters.DEAD_LETTERED)))));
+                    "%-14s %12s %10s %10s %14s",
+                    type,
+                    count(events(type, TopologyMeters.MUTATED)),
+                    count(events(type, TopologyMeters.IGNORED)),
+                    count(events(type, TopologyMeters.STALE)),
+                    count(events(type, TopologyMeters.DEAD_LETTERED)));
         }
         List<String> reasons = new ArrayList<>();
         for (String r : s.tagValues(TopologyMeters.DEAD_LETTERS, TopologyMeters.REASON)) {
@@ -86,68 +84,62 @@ public final class StatsScreen {
         out.println(row("dead letters", reasons.isEmpty() ? "none" : String.join(", ", reasons)));
         out.println();
 
-        out.println(row(
+        line(
+                out,
                 "writes",
-                String.format(
-                        Locale.ROOT,
-                        "applied %s, stale-skipped %s, duplicate %s (coalesced in batches %s, undecodable %s)",
-                        count(zero(writes(WriteOutcome.APPLIED))),
-                        count(zero(writes(WriteOutcome.STALE))),
-                        count(zero(writes(WriteOutcome.DUPLICATE))),
-                        count(s.value(WriterMeters.COALESCED, COUNT)),
-                        count(s.value(WriterMeters.SKIPPED, COUNT)))));
-        out.println(row(
+                "applied %s, stale-skipped %s, duplicate %s (coalesced in batches %s, undecodable %s)",
+                count(zero(writes(WriteOutcome.APPLIED))),
+                count(zero(writes(WriteOutcome.STALE))),
+                count(zero(writes(WriteOutcome.DUPLICATE))),
+                count(s.value(WriterMeters.COALESCED, COUNT)),
+                count(s.value(WriterMeters.SKIPPED, COUNT)));
+        line(
+                out,
                 "writer",
-                String.format(
-                        Locale.ROOT,
-                        "lag %s records, batch size mean %s max %s, invalidations published %s",
-                        count(s.value(WriterMeters.LAG, VALUE)),
-                        decimal(s.value(WriterMeters.BATCH_SIZE, MEAN)),
-                        count(s.value(WriterMeters.BATCH_SIZE, MAX)),
-                        count(s.value(WriterMeters.INVALIDATIONS_PUBLISHED, COUNT)))));
-        out.println(row(
+                "lag %s records, batch size mean %s max %s, invalidations published %s",
+                count(s.value(WriterMeters.LAG, VALUE)),
+                decimal(s.value(WriterMeters.BATCH_SIZE, MEAN)),
+                count(s.value(WriterMeters.BATCH_SIZE, MAX)),
+                count(s.value(WriterMeters.INVALIDATIONS_PUBLISHED, COUNT)));
+        line(
+                out,
                 "redis latency",
-                String.format(
-                        Locale.ROOT,
-                        "p50 %s, p99 %s, max %s per pipelined batch; retries redis %s, kafka %s",
-                        millis(s.percentile(WriterMeters.REDIS_LATENCY, 0.5)),
-                        millis(s.percentile(WriterMeters.REDIS_LATENCY, 0.99)),
-                        millis(s.value(WriterMeters.REDIS_LATENCY, MAX)),
-                        count(s.value(WriterMeters.RETRIES, COUNT, WriterMeters.STAGE, WriterMeters.STAGE_REDIS)),
-                        count(s.value(WriterMeters.RETRIES, COUNT, WriterMeters.STAGE, WriterMeters.STAGE_KAFKA)))));
-        out.println(row(
+                "p50 %s, p99 %s, max %s per pipelined batch; retries redis %s, kafka %s",
+                millis(s.percentile(WriterMeters.REDIS_LATENCY, 0.5)),
+                millis(s.percentile(WriterMeters.REDIS_LATENCY, 0.99)),
+                millis(s.value(WriterMeters.REDIS_LATENCY, MAX)),
+                count(s.value(WriterMeters.RETRIES, COUNT, WriterMeters.STAGE, WriterMeters.STAGE_REDIS)),
+                count(s.value(WriterMeters.RETRIES, COUNT, WriterMeters.STAGE, WriterMeters.STAGE_KAFKA)));
+        line(
+                out,
                 "freshness",
-                String.format(
-                        Locale.ROOT,
-                        "p50 %s, p95 %s, p99 %s (event occurredAt to Redis acknowledgement)",
-                        millis(s.percentile(WriterMeters.FRESHNESS, 0.5)),
-                        millis(s.percentile(WriterMeters.FRESHNESS, 0.95)),
-                        millis(s.percentile(WriterMeters.FRESHNESS, 0.99)))));
+                "p50 %s, p95 %s, p99 %s (event occurredAt to Redis acknowledgement)",
+                millis(s.percentile(WriterMeters.FRESHNESS, 0.5)),
+                millis(s.percentile(WriterMeters.FRESHNESS, 0.95)),
+                millis(s.percentile(WriterMeters.FRESHNESS, 0.99)));
         boolean active = s.value(WriterMeters.REBUILD_ACTIVE, VALUE) == 1.0;
-        out.println(row(
+        line(
+                out,
                 "rebuilds",
-                String.format(
-                        Locale.ROOT,
-                        "%s started, %s completed, %s lease lost, %s failed; %s",
-                        count(s.value(WriterMeters.REBUILD_STARTED, COUNT)),
-                        count(rebuilds(WriterMeters.rebuildOutcomeTag(CacheRebuild.Outcome.COMPLETED))),
-                        count(rebuilds(WriterMeters.rebuildOutcomeTag(CacheRebuild.Outcome.LEASE_LOST))),
-                        count(rebuilds(WriterMeters.REBUILD_FAILED)),
-                        active
-                                ? String.format(
-                                        Locale.ROOT,
-                                        "REBUILDING now: %.0f%%, %s records to go",
-                                        s.value(WriterMeters.REBUILD_PROGRESS, VALUE) * 100,
-                                        count(s.value(WriterMeters.REBUILD_REMAINING, VALUE)))
-                                : "none running")));
-        out.println(row(
+                "%s started, %s completed, %s lease lost, %s failed; %s",
+                count(s.value(WriterMeters.REBUILD_STARTED, COUNT)),
+                count(rebuilds(WriterMeters.rebuildOutcomeTag(CacheRebuild.Outcome.COMPLETED))),
+                count(rebuilds(WriterMeters.rebuildOutcomeTag(CacheRebuild.Outcome.LEASE_LOST))),
+                count(rebuilds(WriterMeters.REBUILD_FAILED)),
+                active
+                        ? String.format(
+                                Locale.ROOT,
+                                "REBUILDING now: %.0f%%, %s records to go",
+                                s.value(WriterMeters.REBUILD_PROGRESS, VALUE) * 100,
+                                count(s.value(WriterMeters.REBUILD_REMAINING, VALUE)))
+                        : "none running");
+        line(
+                out,
                 "",
-                String.format(
-                        Locale.ROOT,
-                        "replayed: applied %s, already current %s, expired %s",
-                        count(rebuildRecords(WriteOutcome.APPLIED)),
-                        count(rebuildRecords(WriteOutcome.STALE) + rebuildRecords(WriteOutcome.DUPLICATE)),
-                        count(s.value(WriterMeters.REBUILD_EXPIRED, COUNT)))));
+                "replayed: applied %s, already current %s, expired %s",
+                count(rebuildRecords(WriteOutcome.APPLIED)),
+                count(rebuildRecords(WriteOutcome.STALE) + rebuildRecords(WriteOutcome.DUPLICATE)),
+                count(s.value(WriterMeters.REBUILD_EXPIRED, COUNT)));
         return healthy;
     }
 
@@ -166,6 +158,11 @@ public final class StatsScreen {
 
     private double rebuildRecords(WriteOutcome outcome) {
         return meters.value(WriterMeters.REBUILD_RECORDS, COUNT, WriterMeters.OUTCOME, outcome.tag());
+    }
+
+    /** A row of {@code label} and {@code format} filled with {@code args}. */
+    private static void line(PrintWriter out, String label, String format, Object... args) {
+        out.println(row(label, String.format(Locale.ROOT, format, args)));
     }
 
     private static String row(String label, String value) {

@@ -19,8 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,22 +29,11 @@ import org.junit.jupiter.api.Test;
  * name or tag key that the screen asks for and no MBean has fails the test, whichever side moved.
  */
 class StatsScreenIT {
-    private static RedisServer redis;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisServer.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
-
     @Test
     void shouldReadOnlyMetersThatTheModulesRegisterWhenPrintingTheStatsScreen() throws Exception {
-        TestPipeline p = TestPipeline.configure("stats-screen", redis, 1, "");
-        try (Metrics metrics = Metrics.start(false);
+        try (RedisServer redis = RedisServer.start();
+                TestPipeline p = TestPipeline.configure("stats-screen", redis, 1, "");
+                Metrics metrics = Metrics.start(false);
                 Infrastructure infra = Infrastructure.start(p.config);
                 Pipeline pipeline = Pipeline.start(p.config, infra, metrics.registry());
                 OperatorEndpoints.Opened health = new OperatorEndpoints().open(pipeline, metrics, null)) {
