@@ -1,6 +1,12 @@
 package dev.cachepipe.app;
 
+import dev.cachepipe.app.cli.InspectCommand;
+import dev.cachepipe.app.cli.PublishCommand;
+import dev.cachepipe.app.cli.RebuildCommand;
+import dev.cachepipe.app.cli.RunCommand;
+import dev.cachepipe.app.cli.StatsCommand;
 import dev.cachepipe.app.config.ConfigException;
+import dev.cachepipe.app.demo.DemoCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

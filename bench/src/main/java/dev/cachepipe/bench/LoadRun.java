@@ -1,12 +1,13 @@
 package dev.cachepipe.bench;
 
-import dev.cachepipe.app.Infrastructure;
-import dev.cachepipe.app.Pipeline;
 import dev.cachepipe.app.config.CachepipeConfig;
 import dev.cachepipe.app.demo.ConsistencyCheck;
 import dev.cachepipe.app.demo.EventGenerator;
 import dev.cachepipe.app.demo.Oracle;
+import dev.cachepipe.app.runtime.Infrastructure;
+import dev.cachepipe.app.runtime.Pipeline;
 import dev.cachepipe.writer.RedisScripts;
+import dev.cachepipe.writer.WriterMeters;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
@@ -95,7 +96,7 @@ public final class LoadRun implements Callable<Integer> {
             double writes;
             try (Pipeline pipeline = Pipeline.start(config, infra, registry)) {
                 drain = awaitDrained(config, infra, Duration.ofMinutes(10));
-                writes = registry.find("cachepipe.writer.writes").counters().stream()
+                writes = registry.find(WriterMeters.WRITES).counters().stream()
                         .mapToDouble(c -> c.count())
                         .sum();
             }

@@ -46,8 +46,11 @@ public final class CacheClientBuilder {
     /** Default time the listener may be out of contact with Kafka before it resyncs. */
     public static final Duration DEFAULT_LISTENER_MAX_DISCONNECT = Duration.ofSeconds(30);
 
-    /** Consumer settings the listener owns: it reads every partition, from the end, with no group and no commits. */
-    private static final Set<String> FORBIDDEN_KAFKA_PROPERTIES = Set.of(
+    /**
+     * Consumer settings the listener owns: it reads every partition, from the end, with no group and no commits.
+     * {@link #kafkaProperty(String, Object)} refuses them; pass a shared Kafka configuration on without them.
+     */
+    public static final Set<String> FORBIDDEN_KAFKA_PROPERTIES = Set.of(
             "group.id",
             "group.instance.id",
             "group.protocol",

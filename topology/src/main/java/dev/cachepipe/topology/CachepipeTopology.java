@@ -58,8 +58,8 @@ public final class CachepipeTopology {
 
     /**
      * The topology for {@code config}, counting the events it handles in {@code registry}: {@value
-     * EventMetrics#EVENTS}{@code {entity_type, outcome=mutated|ignored|stale|dead_lettered}} and {@value
-     * EventMetrics#DEAD_LETTERS}{@code {reason}}. Dead letters are counted by the exception handlers, which Kafka
+     * TopologyMeters#EVENTS}{@code {entity_type, outcome=mutated|ignored|stale|dead_lettered}} and {@value
+     * TopologyMeters#DEAD_LETTERS}{@code {reason}} (see {@link TopologyMeters}). Dead letters are counted by the exception handlers, which Kafka
      * Streams creates itself: run this topology with {@link #streamsProperties(TopologyConfig, MeterRegistry)} and the
      * same registry, or dead letters go uncounted.
      */

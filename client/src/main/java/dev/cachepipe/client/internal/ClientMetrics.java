@@ -1,5 +1,8 @@
 package dev.cachepipe.client.internal;
 
+import static dev.cachepipe.client.ClientMeters.*;
+
+import dev.cachepipe.client.ClientMeters;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -13,12 +16,11 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The client's meters (prefix {@code cachepipe.client.}, tag {@code client}). Counters are {@link LongAdder}s read by
- * Micrometer {@link FunctionCounter}s, so the hot path pays an add and {@code stats()} reads the same numbers. Not API.
+ * The client's meters ({@link ClientMeters}: prefix {@value ClientMeters#PREFIX}, tag {@value ClientMeters#CLIENT}).
+ * Counters are {@link LongAdder}s read by Micrometer {@link FunctionCounter}s, so the hot path pays an add and {@code
+ * stats()} reads the same numbers. Not API.
  */
 public final class ClientMetrics implements AutoCloseable {
-    public static final String PREFIX = "cachepipe.client.";
-
     /** Why the listener cleared L1. */
     public enum ResyncReason {
         LAG,
@@ -46,42 +48,38 @@ public final class ClientMetrics implements AutoCloseable {
 
     public ClientMetrics(MeterRegistry registry, String clientName, Freshness freshness, RedisHealthView redis) {
         this.registry = registry;
-        this.tags = Tags.of("client", clientName);
+        this.tags = Tags.of(CLIENT, clientName);
         for (ResyncReason r : ResyncReason.values()) {
             LongAdder adder = new LongAdder();
             resyncs[r.ordinal()] = adder;
             counter(
-                    "resyncs",
+                    RESYNCS,
                     "Times the listener cleared L1 because it may have missed invalidations",
                     adder,
-                    Tags.of("reason", r.tag()));
+                    Tags.of(REASON, r.tag()));
         }
         counter(
-                "invalidations",
+                INVALIDATIONS,
                 "Invalidations the listener could not decode (L1 entry evicted by record key)",
                 undecodableInvalidations,
-                Tags.of("entity", "unknown", "result", "undecodable"));
-        gauge("listener.lag", "Invalidations published but not yet applied (records)", listenerLag, AtomicLong::get);
+                Tags.of(ENTITY, UNKNOWN_ENTITY, RESULT, RESULT_UNDECODABLE));
+        gauge(LISTENER_LAG, "Invalidations published but not yet applied (records)", listenerLag, AtomicLong::get);
+        gauge(LISTENER_CONNECTED, "1 while the listener is in contact with Kafka", listenerConnected, AtomicLong::get);
         gauge(
-                "listener.connected",
-                "1 while the listener is in contact with Kafka",
-                listenerConnected,
-                AtomicLong::get);
-        gauge(
-                "l1.enabled",
+                L1_ENABLED,
                 "1 while L1 is in use (listener positioned and in contact)",
                 freshness,
                 f -> f.enabled() ? 1 : 0);
-        gauge("redis.available", "1 while Redis answers", redis, r -> r.available() ? 1 : 0);
-        this.invalidationDelay = register(Timer.builder(PREFIX + "invalidation.delay")
+        gauge(REDIS_AVAILABLE, "1 while Redis answers", redis, r -> r.available() ? 1 : 0);
+        this.invalidationDelay = register(Timer.builder(INVALIDATION_DELAY)
                 .description("From the Redis write (writtenAt) to the invalidation being applied to L1")
                 .tags(tags)
                 .publishPercentiles(0.5, 0.99)
                 .register(registry));
-        this.l2Read = l2Timer("read");
-        this.l2ReadAll = l2Timer("read_all");
-        this.l2Fill = l2Timer("fill");
-        this.l2Lease = l2Timer("lease");
+        this.l2Read = l2Timer(OP_READ);
+        this.l2ReadAll = l2Timer(OP_READ_ALL);
+        this.l2Fill = l2Timer(OP_FILL);
+        this.l2Lease = l2Timer(OP_LEASE);
     }
 
     /** Read-only view of Redis health for the gauge. */
@@ -143,15 +141,15 @@ public final class ClientMetrics implements AutoCloseable {
     }
 
     private Timer l2Timer(String op) {
-        return register(Timer.builder(PREFIX + "l2.latency")
+        return register(Timer.builder(L2_LATENCY)
                 .description("Round trip of Redis reads and writes made by the client")
-                .tags(tags.and("op", op))
+                .tags(tags.and(OP, op))
                 .publishPercentiles(0.5, 0.99)
                 .register(registry));
     }
 
     void counter(String name, String description, LongAdder adder, Tags extra) {
-        register(FunctionCounter.builder(PREFIX + name, adder, LongAdder::sum)
+        register(FunctionCounter.builder(clientMeter(name), adder, LongAdder::sum)
                 .description(description)
                 .tags(tags.and(extra))
                 .register(registry));
@@ -162,7 +160,7 @@ public final class ClientMetrics implements AutoCloseable {
     }
 
     <T> void gauge(String name, String description, T obj, ToDoubleFunction<T> f, Tags extra) {
-        register(Gauge.builder(PREFIX + name, obj, f)
+        register(Gauge.builder(clientMeter(name), obj, f)
                 .description(description)
                 .tags(tags.and(extra))
                 .strongReference(true)
@@ -170,11 +168,19 @@ public final class ClientMetrics implements AutoCloseable {
     }
 
     Timer timer(String name, String description, Tags extra) {
-        return register(Timer.builder(PREFIX + name)
+        return register(Timer.builder(clientMeter(name))
                 .description(description)
                 .tags(tags.and(extra))
                 .publishPercentiles(0.5, 0.99)
                 .register(registry));
+    }
+
+    /** {@code name}, which must be one of {@link ClientMeters}' names. */
+    private static String clientMeter(String name) {
+        if (!name.startsWith(PREFIX)) {
+            throw new IllegalArgumentException("client meter names start with " + PREFIX + " but was " + name);
+        }
+        return name;
     }
 
     private synchronized <M extends Meter> M register(M meter) {

@@ -1,12 +1,15 @@
 package dev.cachepipe.client.internal;
 
+import static dev.cachepipe.client.ClientMeters.*;
+
 import dev.cachepipe.client.CacheStats;
+import dev.cachepipe.client.ClientMeters;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
-/** Counters of one entity type, registered as {@code cachepipe.client.*} meters with tag {@code entity}. Not API. */
+/** Counters of one entity type, registered as {@link ClientMeters} with tag {@value ClientMeters#ENTITY}. Not API. */
 public final class EntityMetrics {
     private final ClientMetrics client;
     private final LocalCache l1;
@@ -39,49 +42,45 @@ public final class EntityMetrics {
     EntityMetrics(ClientMetrics client, String entityType, LocalCache l1) {
         this.client = client;
         this.l1 = l1;
-        Tags e = Tags.of("entity", entityType);
-        String gets = "gets";
+        Tags e = Tags.of(ENTITY, entityType);
         String getsDoc = "Gets by level (l1, l2, loader) and result (hit, miss, error)";
-        client.counter(gets, getsDoc, l1Hits, e.and("level", "l1", "result", "hit"));
-        client.counter(gets, getsDoc, l1Misses, e.and("level", "l1", "result", "miss"));
-        client.counter(gets, getsDoc, l2Hits, e.and("level", "l2", "result", "hit"));
-        client.counter(gets, getsDoc, l2Misses, e.and("level", "l2", "result", "miss"));
-        client.counter(gets, getsDoc, l2Errors, e.and("level", "l2", "result", "error"));
-        client.counter(gets, getsDoc, loaderHits, e.and("level", "loader", "result", "hit"));
-        client.counter(gets, getsDoc, loaderMisses, e.and("level", "loader", "result", "miss"));
-        client.counter(gets, getsDoc, loadFailures, e.and("level", "loader", "result", "error"));
-        String fills = "fills";
+        client.counter(GETS, getsDoc, l1Hits, e.and(LEVEL, LEVEL_L1, RESULT, RESULT_HIT));
+        client.counter(GETS, getsDoc, l1Misses, e.and(LEVEL, LEVEL_L1, RESULT, RESULT_MISS));
+        client.counter(GETS, getsDoc, l2Hits, e.and(LEVEL, LEVEL_L2, RESULT, RESULT_HIT));
+        client.counter(GETS, getsDoc, l2Misses, e.and(LEVEL, LEVEL_L2, RESULT, RESULT_MISS));
+        client.counter(GETS, getsDoc, l2Errors, e.and(LEVEL, LEVEL_L2, RESULT, RESULT_ERROR));
+        client.counter(GETS, getsDoc, loaderHits, e.and(LEVEL, LEVEL_LOADER, RESULT, RESULT_HIT));
+        client.counter(GETS, getsDoc, loaderMisses, e.and(LEVEL, LEVEL_LOADER, RESULT, RESULT_MISS));
+        client.counter(GETS, getsDoc, loadFailures, e.and(LEVEL, LEVEL_LOADER, RESULT, RESULT_ERROR));
         String fillsDoc = "Loaded values written to Redis (stored), refused by the fill script because an invalidation"
                 + " overtook the load (dropped), or failed";
-        client.counter(fills, fillsDoc, fillsStored, e.and("result", "stored"));
-        client.counter(fills, fillsDoc, fillsDropped, e.and("result", "dropped"));
-        client.counter(fills, fillsDoc, fillErrors, e.and("result", "error"));
+        client.counter(FILLS, fillsDoc, fillsStored, e.and(RESULT, RESULT_STORED));
+        client.counter(FILLS, fillsDoc, fillsDropped, e.and(RESULT, RESULT_DROPPED));
+        client.counter(FILLS, fillsDoc, fillErrors, e.and(RESULT, RESULT_ERROR));
         client.counter(
-                "l1.rejected",
+                L1_REJECTED,
                 "Values read or loaded but not put into L1 because an invalidation overtook them",
                 l1Rejected,
-                e.and("reason", "stale"));
-        String inv = "invalidations";
+                e.and(REASON, REASON_STALE));
         String invDoc = "Invalidations by effect on L1: updated in place, evicted, ignored as stale, not cached";
-        client.counter(inv, invDoc, invalidationsUpdated, e.and("result", "updated"));
-        client.counter(inv, invDoc, invalidationsEvicted, e.and("result", "evicted"));
-        client.counter(inv, invDoc, invalidationsStale, e.and("result", "stale"));
-        client.counter(inv, invDoc, invalidationsNotCached, e.and("result", "not_cached"));
+        client.counter(INVALIDATIONS, invDoc, invalidationsUpdated, e.and(RESULT, RESULT_UPDATED));
+        client.counter(INVALIDATIONS, invDoc, invalidationsEvicted, e.and(RESULT, RESULT_EVICTED));
+        client.counter(INVALIDATIONS, invDoc, invalidationsStale, e.and(RESULT, RESULT_STALE));
+        client.counter(INVALIDATIONS, invDoc, invalidationsNotCached, e.and(RESULT, RESULT_NOT_CACHED));
         client.counter(
-                "decode.errors",
+                DECODE_ERRORS,
                 "Payloads the codec could not decode (or whose content type it does not" + " accept)",
                 decodeErrors,
                 e);
-        String leases = "leases";
         String leasesDoc = "Load leases acquired, waited on (another instance was loading), or waited on in vain";
-        client.counter(leases, leasesDoc, leasesAcquired, e.and("result", "acquired"));
-        client.counter(leases, leasesDoc, leasesWaited, e.and("result", "waited"));
-        client.counter(leases, leasesDoc, leaseWaitTimeouts, e.and("result", "wait_timeout"));
-        client.gauge("l1.size", "Entries in L1 (estimated)", l1, LocalCache::size, e);
+        client.counter(LEASES, leasesDoc, leasesAcquired, e.and(RESULT, RESULT_ACQUIRED));
+        client.counter(LEASES, leasesDoc, leasesWaited, e.and(RESULT, RESULT_WAITED));
+        client.counter(LEASES, leasesDoc, leaseWaitTimeouts, e.and(RESULT, RESULT_WAIT_TIMEOUT));
+        client.gauge(L1_SIZE, "Entries in L1 (estimated)", l1, LocalCache::size, e);
         String loadDoc = "Time spent in loaders";
-        this.loadFound = client.timer("load.latency", loadDoc, e.and("result", "hit"));
-        this.loadNotFound = client.timer("load.latency", loadDoc, e.and("result", "miss"));
-        this.loadFailed = client.timer("load.latency", loadDoc, e.and("result", "error"));
+        this.loadFound = client.timer(LOAD_LATENCY, loadDoc, e.and(RESULT, RESULT_HIT));
+        this.loadNotFound = client.timer(LOAD_LATENCY, loadDoc, e.and(RESULT, RESULT_MISS));
+        this.loadFailed = client.timer(LOAD_LATENCY, loadDoc, e.and(RESULT, RESULT_ERROR));
     }
 
     void loaded(boolean found, long nanos) {

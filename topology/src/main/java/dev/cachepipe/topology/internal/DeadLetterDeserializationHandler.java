@@ -1,5 +1,6 @@
 package dev.cachepipe.topology.internal;
 
+import dev.cachepipe.topology.DeadLetterReason;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;

@@ -1,5 +1,6 @@
 package dev.cachepipe.topology.internal;
 
+import dev.cachepipe.topology.DeadLetterReason;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;

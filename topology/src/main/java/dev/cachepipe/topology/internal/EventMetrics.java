@@ -1,6 +1,9 @@
 package dev.cachepipe.topology.internal;
 
+import static dev.cachepipe.topology.TopologyMeters.*;
+
 import dev.cachepipe.avro.DomainEvent;
+import dev.cachepipe.topology.DeadLetterReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Collection;
@@ -9,8 +12,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Counts the events the topology handled, by entity type and outcome ({@code cachepipe.events}), and the dead
- * letters by reason ({@code cachepipe.dead.letters}).
+ * Counts the events the topology handled, by entity type and outcome ({@value TopologyMeters#EVENTS}), and the
+ * dead letters by reason ({@value TopologyMeters#DEAD_LETTERS}); the names and tags are {@link TopologyMeters}.
  *
  * <p>The policy processor counts {@code mutated}, {@code ignored} (expire-only) and {@code stale} (older than the
  * version already emitted) itself. Dead letters are counted where they are decided: in the two exception handlers,
@@ -18,17 +21,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * instance travels to them as the value of {@link #CONFIG_KEY} in those properties. Counting there (rather than
  * reading the dead-letter topic back) counts exactly this instance's decisions, at the moment they are made.
  *
- * <p>Entity types outside the configuration (and undecodable records) are counted as {@code unknown}, so that bad
+ * <p>Entity types outside the configuration (and undecodable records) are counted as {@value
+ * TopologyMeters#UNKNOWN_ENTITY_TYPE}, so that bad
  * input cannot create meters without bound. Thread-safe: every stream thread shares one instance.
  */
 public final class EventMetrics {
     /** Streams property whose value is the {@link EventMetrics} instance the exception handlers count into. */
     public static final String CONFIG_KEY = "cachepipe.event.metrics";
-
-    public static final String EVENTS = "cachepipe.events";
-    public static final String DEAD_LETTERS = "cachepipe.dead.letters";
-    public static final String VERSIONS_FORGOTTEN = "cachepipe.versions.forgotten";
-    public static final String UNKNOWN_TYPE = "unknown";
 
     /** Counts nothing (no registry given). */
     public static final EventMetrics NOOP = new EventMetrics(null, Set.of());
@@ -49,11 +48,11 @@ public final class EventMetrics {
         }
         EventMetrics m = new EventMetrics(registry, entityTypes);
         for (String type : entityTypes) {
-            for (String outcome : new String[] {"mutated", "ignored", "stale", "dead_lettered"}) {
+            for (String outcome : new String[] {MUTATED, IGNORED, STALE, DEAD_LETTERED}) {
                 m.events(type, outcome);
             }
         }
-        m.events(UNKNOWN_TYPE, "dead_lettered");
+        m.events(UNKNOWN_ENTITY_TYPE, DEAD_LETTERED);
         for (DeadLetterReason r : DeadLetterReason.values()) {
             m.deadLetters(r.code());
         }
@@ -68,15 +67,15 @@ public final class EventMetrics {
     }
 
     void mutated(String entityType) {
-        count(entityType, "mutated");
+        count(entityType, MUTATED);
     }
 
     void ignored(String entityType) {
-        count(entityType, "ignored");
+        count(entityType, IGNORED);
     }
 
     void stale(String entityType) {
-        count(entityType, "stale");
+        count(entityType, STALE);
     }
 
     /** A dead letter; {@code value} is the record's value if it decoded (a DomainEvent), else anything. */
@@ -85,7 +84,7 @@ public final class EventMetrics {
             return;
         }
         String type = value instanceof DomainEvent e ? e.getEntityType() : null;
-        count(type, "dead_lettered");
+        count(type, DEAD_LETTERED);
         deadLetters(reason).increment();
     }
 
@@ -116,7 +115,7 @@ public final class EventMetrics {
         if (registry == null) {
             return;
         }
-        String type = entityType != null && entityTypes.contains(entityType) ? entityType : UNKNOWN_TYPE;
+        String type = entityType != null && entityTypes.contains(entityType) ? entityType : UNKNOWN_ENTITY_TYPE;
         events(type, outcome).increment();
     }
 
@@ -128,18 +127,18 @@ public final class EventMetrics {
                                 "Domain events handled by the topology, by entity type and outcome: mutated (a cache"
                                         + " mutation was emitted), ignored (expire-only policy), stale (older than the version"
                                         + " already emitted), dead_lettered")
-                        .tag("entity_type", type)
-                        .tag("outcome", outcome)
+                        .tag(ENTITY_TYPE, type)
+                        .tag(OUTCOME, outcome)
                         .register(registry));
     }
 
     private Counter deadLetters(String reason) {
-        String r = reason == null ? "unknown" : reason;
+        String r = reason == null ? UNKNOWN_REASON : reason;
         return counters.computeIfAbsent(
                 "dlq\0" + r,
                 k -> Counter.builder(DEAD_LETTERS)
                         .description("Records sent to the dead-letter topic, by reason")
-                        .tag("reason", r)
+                        .tag(REASON, r)
                         .register(registry));
     }
 }

@@ -3,6 +3,7 @@ package dev.cachepipe.topology.internal;
 import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.avro.Operation;
 import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.topology.DeadLetterReason;
 import dev.cachepipe.topology.EntityPolicy;
 import dev.cachepipe.topology.TopologyConfig;
 import java.nio.ByteBuffer;

@@ -1,5 +1,6 @@
 package dev.cachepipe.topology.internal;
 
+import dev.cachepipe.topology.DeadLetterReason;
 import java.util.Objects;
 
 /**

@@ -3,6 +3,7 @@ package dev.cachepipe.topology.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cachepipe.topology.CachepipeTopology;
+import dev.cachepipe.topology.DeadLetterReason;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.apache.kafka.common.header.Headers;

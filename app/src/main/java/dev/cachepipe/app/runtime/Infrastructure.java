@@ -1,0 +1,135 @@
+package dev.cachepipe.app.runtime;
+
+import dev.cachepipe.app.config.CachepipeConfig;
+import dev.cachepipe.embedded.EmbeddedKafka;
+import dev.cachepipe.embedded.RedisServer;
+import io.lettuce.core.RedisURI;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Kafka cluster and the Redis server that cachepipe talks to: the configured ones, or an in-process broker and
+ * a local {@code redis-server} when the configuration says {@code embedded}. Closing it stops what it started.
+ */
+public final class Infrastructure implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Infrastructure.class);
+
+    private final CachepipeConfig config;
+    private final EmbeddedKafka embeddedKafka;
+    private final RedisServer embeddedRedis;
+
+    private Infrastructure(CachepipeConfig config, EmbeddedKafka kafka, RedisServer redis) {
+        this.config = config;
+        this.embeddedKafka = kafka;
+        this.embeddedRedis = redis;
+    }
+
+    /** Starts the embedded servers the configuration asks for (their data is temporary). */
+    public static Infrastructure start(CachepipeConfig config) {
+        EmbeddedKafka kafka = null;
+        RedisServer redis = null;
+        try {
+            if (config.kafka().embedded()) {
+                kafka = EmbeddedKafka.startTemporary();
+                log.info("Started an embedded Kafka broker at {}", kafka.bootstrapServers());
+            }
+            if (config.redis().embedded()) {
+                redis = RedisServer.start();
+                log.info("Started a local redis-server on port {}", redis.port());
+            }
+            return new Infrastructure(config, kafka, redis);
+        } catch (RuntimeException e) {
+            if (kafka != null) {
+                kafka.close();
+            }
+            if (redis != null) {
+                redis.close();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The configured Kafka and Redis, for a tool that works on a running deployment ({@code inspect}, {@code
+     * rebuild}, {@code publish}): starts nothing, and refuses {@code embedded}, which would start new, empty servers.
+     *
+     * @throws IllegalStateException naming what to set, if a needed one is {@code embedded}
+     */
+    public static Infrastructure external(CachepipeConfig config, String command, boolean kafka, boolean redis) {
+        if (kafka && config.kafka().embedded()) {
+            throw new IllegalStateException(command + " needs a running Kafka, but kafka.bootstrapServers is 'embedded'"
+                    + " (which would start a new, empty broker): set KAFKA_BOOTSTRAP_SERVERS=host:port (the bundled"
+                    + " config reads it) or pass --config FILE");
+        }
+        if (redis && config.redis().embedded()) {
+            throw new IllegalStateException(command + " needs a running Redis, but redis.uri is 'embedded' (which would"
+                    + " start a new, empty redis-server): set REDIS_URI=redis://host:port (the bundled config reads it)"
+                    + " or pass --config FILE");
+        }
+        return new Infrastructure(config, null, null);
+    }
+
+    /** {@code host:port,...} of the Kafka cluster. */
+    public String bootstrapServers() {
+        return embeddedKafka != null
+                ? embeddedKafka.bootstrapServers()
+                : config.kafka().bootstrapServers();
+    }
+
+    /** Client properties for every Kafka client: the configured ones plus {@code bootstrap.servers}. */
+    public Map<String, Object> kafkaClientProperties() {
+        Map<String, Object> props = new HashMap<>(config.kafka().properties());
+        props.put("bootstrap.servers", bootstrapServers());
+        return props;
+    }
+
+    /** The Redis URI with credentials and timeout applied (never log it: use {@link #redisDescription()}). */
+    public RedisURI redisUri() {
+        RedisURI uri = RedisURI.create(
+                embeddedRedis != null ? embeddedRedis.uri() : config.redis().uri());
+        String password = config.redis().password();
+        if (password != null && !password.isEmpty()) {
+            String user = config.redis().username();
+            if (user == null || user.isEmpty()) {
+                uri.setAuthentication(password.toCharArray());
+            } else {
+                uri.setAuthentication(user, password.toCharArray());
+            }
+        }
+        uri.setTimeout(config.redis().timeout());
+        return uri;
+    }
+
+    /** {@code host:port} of Redis, safe to log. */
+    public String redisDescription() {
+        RedisURI uri = redisUri();
+        return (uri.isSsl() ? "rediss://" : "redis://") + uri.getHost() + ":" + uri.getPort();
+    }
+
+    /**
+     * Where Kafka Streams keeps its local state: the configured directory, or a temporary one next to an embedded
+     * broker (whose topics vanish with it, so its state must not outlive it either).
+     */
+    public java.nio.file.Path streamsStateDir() {
+        return embeddedKafka != null
+                ? embeddedKafka.dataDir().resolve("streams-state")
+                : config.kafka().stateDir();
+    }
+
+    /** The embedded Redis process, if one was started (for the demo and tests). */
+    public RedisServer embeddedRedis() {
+        return embeddedRedis;
+    }
+
+    @Override
+    public void close() {
+        if (embeddedKafka != null) {
+            embeddedKafka.close();
+        }
+        if (embeddedRedis != null) {
+            embeddedRedis.close();
+        }
+    }
+}
