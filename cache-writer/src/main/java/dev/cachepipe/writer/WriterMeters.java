@@ -32,6 +32,18 @@ public final class WriterMeters {
     /** Gauge: 1 while Redis and Kafka are reachable, else 0. */
     public static final String HEALTHY = WRITER_PREFIX + "healthy";
 
+    /** Prefix of the meters of the watermarks, which find and replay what a Redis that went back in time lost. */
+    public static final String WATERMARK_PREFIX = WRITER_PREFIX + "watermark.";
+
+    /** Counter: partitions found behind in Redis (its watermark below what the writer knows it wrote or committed). */
+    public static final String WATERMARK_GAPS = WATERMARK_PREFIX + "gaps";
+    /** Counter: replays of such gaps that started (each covers the gaps open then, from each watermark on). */
+    public static final String WATERMARK_REPLAYS = WATERMARK_PREFIX + "replays";
+    /** Counter: mutation records those replays read (the offsets they covered). */
+    public static final String WATERMARK_REPLAYED_RECORDS = WATERMARK_PREFIX + "replayed.records";
+    /** Gauge: partitions of this writer whose gap is open (found, not yet replayed). */
+    public static final String WATERMARK_OPEN_GAPS = WATERMARK_PREFIX + "open.gaps";
+
     /** Prefix of the rebuilds' meters (self-healing and {@code cachepipe rebuild}). */
     public static final String REBUILD_PREFIX = "cachepipe.rebuild.";
 

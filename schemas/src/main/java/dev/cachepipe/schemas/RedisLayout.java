@@ -12,9 +12,10 @@ import java.util.regex.Pattern;
  * {@code [a-z0-9_-]{1,64}} and therefore never contain {@code ':'}; entity ids may.
  *
  * <p>Beside the entries, under the same prefix: the self-healing marker {@code <keyPrefix>:@cachepipe} ('@' never
- * occurs in an entity type) and the clients' load leases {@code <keyPrefix>::lease:<entityType>:<entityId>} (the
+ * occurs in an entity type), the writer's watermarks {@code <keyPrefix>:@cachepipe:watermarks} and the clients' load
+ * leases {@code <keyPrefix>::lease:<entityType>:<entityId>} (the
  * empty segment after the prefix cannot occur in an entry key, since prefix segments and entity types are never
- * empty). Neither can be mistaken for an entry, for any entity type.
+ * empty). None of them can be mistaken for an entry, for any entity type.
  */
 public final class RedisLayout {
     /** Version of the stored entry, decimal. */
@@ -71,6 +72,21 @@ public final class RedisLayout {
     /** {@code <keyPrefix>:@cachepipe}: the self-healing marker (see the writer's rebuild). */
     public static String markerKey(String prefix) {
         return Objects.requireNonNull(prefix, "prefix") + ":@cachepipe";
+    }
+
+    /**
+     * {@code <keyPrefix>:@cachepipe:watermarks}: a HASH beside the marker whose field {@code <mutationsTopic>:<partition>}
+     * holds the highest mutations offset of that partition whose writes this Redis holds, with every write before it
+     * (see the writer's watermarks).
+     */
+    public static String watermarkKey(String prefix) {
+        return markerKey(prefix) + ":watermarks";
+    }
+
+    /** The field of {@link #watermarkKey} for one partition of the mutations topic. */
+    public static String watermarkField(String mutationsTopic, int partition) {
+        Objects.requireNonNull(mutationsTopic, "mutationsTopic");
+        return mutationsTopic + ':' + partition;
     }
 
     /** An entry key taken apart. */

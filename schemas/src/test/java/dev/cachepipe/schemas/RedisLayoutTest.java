@@ -13,6 +13,8 @@ class RedisLayoutTest {
         assertThat(RedisLayout.keyBase("app:cache", "user")).isEqualTo("app:cache:user:");
         assertThat(RedisLayout.leaseKeyBase("cache", "user") + "42").isEqualTo("cache::lease:user:42");
         assertThat(RedisLayout.markerKey("cache")).isEqualTo("cache:@cachepipe");
+        assertThat(RedisLayout.watermarkKey("cache")).isEqualTo("cache:@cachepipe:watermarks");
+        assertThat(RedisLayout.watermarkField("cache.mutations", 3)).isEqualTo("cache.mutations:3");
     }
 
     @Test
@@ -28,6 +30,8 @@ class RedisLayoutTest {
         String[] ids = {"1", "user:1", ":x", "lease:user:1"};
         for (String prefix : prefixes) {
             assertThat(RedisLayout.parse(prefix, RedisLayout.markerKey(prefix))).isEmpty();
+            assertThat(RedisLayout.parse(prefix, RedisLayout.watermarkKey(prefix)))
+                    .isEmpty();
             for (String type : types) {
                 for (String id : ids) {
                     String lease = RedisLayout.leaseKeyBase(prefix, type) + id;

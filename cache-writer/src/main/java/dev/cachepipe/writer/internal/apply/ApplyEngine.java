@@ -36,11 +36,21 @@ public record ApplyEngine(RedisBatchWriter redis, RetryLoop redisRetry, Announce
      * @return false if the driver stopped first: the batch is unfinished and nothing after it may be committed
      */
     public boolean apply(List<PendingWrite> writes) {
-        if (writes.isEmpty()) {
+        return apply(writes, BatchTrailer.none());
+    }
+
+    /**
+     * Writes with {@code trailer} after the writes in the same pipeline (sent even when there is nothing to write),
+     * then announces.
+     *
+     * @return false if the driver stopped first: the batch is unfinished and nothing after it may be committed
+     */
+    public boolean apply(List<PendingWrite> writes, BatchTrailer trailer) {
+        if (writes.isEmpty() && trailer.isEmpty()) {
             return true;
         }
         boolean written = redisRetry.run(() -> {
-            RedisBatchWriter.Attempt attempt = redis.attempt(writes);
+            RedisBatchWriter.Attempt attempt = redis.attempt(writes, trailer);
             hooks.attempted(attempt);
             return attempt.failure();
         });

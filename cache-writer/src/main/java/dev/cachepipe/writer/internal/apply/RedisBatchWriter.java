@@ -2,6 +2,7 @@ package dev.cachepipe.writer.internal.apply;
 
 import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.support.redis.Futures;
+import dev.cachepipe.support.redis.LuaScript;
 import dev.cachepipe.support.redis.RedisConnector;
 import dev.cachepipe.support.redis.ScriptCall;
 import dev.cachepipe.support.redis.ScriptRunner;
@@ -16,6 +17,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +34,7 @@ public final class RedisBatchWriter implements AutoCloseable {
 
     private final RedisConnector connector;
     private final Duration timeout;
+    private final List<LuaScript> alsoLoad;
     private StatefulRedisConnection<byte[], byte[]> connection;
     private ScriptRunner scripts;
 
@@ -40,8 +43,14 @@ public final class RedisBatchWriter implements AutoCloseable {
 
     /** Writes over a connection of {@code connector} (opened on first use; the connector stays the caller's). */
     public RedisBatchWriter(RedisConnector connector, Duration timeout) {
+        this(connector, timeout, List.of());
+    }
+
+    /** Also loads {@code alsoLoad} on connecting (scripts of {@link BatchTrailer}s). */
+    public RedisBatchWriter(RedisConnector connector, Duration timeout, List<LuaScript> alsoLoad) {
         this.connector = connector;
         this.timeout = timeout;
+        this.alsoLoad = List.copyOf(alsoLoad);
     }
 
     /** {@code host:port} of the server, for logs (never the URI: it may carry a password). */
@@ -62,12 +71,12 @@ public final class RedisBatchWriter implements AutoCloseable {
         try {
             c = connector.connect();
             ScriptRunner s = new ScriptRunner(c);
-            s.load(
-                    timeout,
-                    List.of(
-                            RedisScripts.Script.UPSERT_ENTRY.lua(),
-                            RedisScripts.Script.WRITE_TOMBSTONE.lua(),
-                            RedisScripts.Script.WRITE_FENCE.lua()));
+            List<LuaScript> load = new ArrayList<>(List.of(
+                    RedisScripts.Script.UPSERT_ENTRY.lua(),
+                    RedisScripts.Script.WRITE_TOMBSTONE.lua(),
+                    RedisScripts.Script.WRITE_FENCE.lua()));
+            load.addAll(alsoLoad);
+            s.load(timeout, load);
             connection = c;
             scripts = s;
             log.debug("Connected to Redis at {}", endpoint());
@@ -85,25 +94,37 @@ public final class RedisBatchWriter implements AutoCloseable {
      * reply. Writes whose outcome is unknown are marked so.
      */
     public Attempt attempt(List<PendingWrite> writes) {
+        return attempt(writes, BatchTrailer.none());
+    }
+
+    /**
+     * Like {@link #attempt(List)}, with the {@code trailer}'s calls after the writes in the same pipeline. The attempt
+     * fails unless every write is done and the trailer was answered in this very attempt.
+     */
+    public Attempt attempt(List<PendingWrite> writes, BatchTrailer trailer) {
         String notReady = ensureConnected();
         if (notReady != null) {
             return new Attempt(0, writes.size(), notReady, 0);
         }
         long t0 = System.nanoTime();
         List<PendingWrite> todo = writes.stream().filter(w -> !w.done()).toList();
-        String failure = send(todo);
+        String failure = send(todo, trailer.calls(), trailer::answered);
         long latency = System.nanoTime() - t0;
         int failed = (int) writes.stream().filter(w -> !w.done()).count();
-        return new Attempt(todo.size(), failed, failed == 0 ? null : failure, latency);
+        return new Attempt(todo.size(), failed, failure, latency);
     }
 
-    /** One pipelined round trip. Returns the first failure, or null. */
-    private String send(List<PendingWrite> todo) {
+    /**
+     * One pipelined round trip: the writes, then the trailer, whose replies go to {@code trailerAnswered} if all of
+     * them came. Returns the first failure (of a write or of the trailer), or null.
+     */
+    private String send(List<PendingWrite> todo, List<ScriptCall> trailer, Consumer<long[]> trailerAnswered) {
         int n = todo.size();
-        List<ScriptCall> calls = new ArrayList<>(n);
+        List<ScriptCall> calls = new ArrayList<>(n + trailer.size());
         for (PendingWrite w : todo) {
             calls.add(RedisScripts.call(w.mutation()));
         }
+        calls.addAll(trailer);
         List<CompletableFuture<Long>> futures = scripts.callAll(calls);
         long[] ackAt = new long[n];
         for (int i = 0; i < n; i++) {
@@ -140,6 +161,35 @@ public final class RedisBatchWriter implements AutoCloseable {
                 w.outcomeUnknown();
                 failure = failure == null ? "cancelled" : failure;
             }
+        }
+        long[] trailerReplies = new long[trailer.size()];
+        String trailerFailure = null;
+        for (int i = 0; i < trailer.size() && trailerFailure == null; i++) {
+            CompletableFuture<Long> f = futures.get(n + i);
+            if (!f.isDone()) {
+                trailerFailure = "no reply within " + timeout;
+                continue;
+            }
+            try {
+                Long reply = f.get();
+                trailerReplies[i] = reply == null ? 0 : reply;
+            } catch (ExecutionException e) {
+                Throwable cause = Futures.unwrap(e);
+                reconnect |= isReadOnlyReply(cause);
+                trailerFailure = Redact.describe(cause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                trailerFailure = "interrupted";
+            } catch (CancellationException e) {
+                trailerFailure = "cancelled";
+            }
+        }
+        if (trailerFailure == null) {
+            if (failure == null && !trailer.isEmpty()) {
+                trailerAnswered.accept(trailerReplies);
+            }
+        } else if (failure == null) {
+            failure = trailerFailure;
         }
         if (reconnect) {
             log.info("Redis at {} is read-only (a replica); reconnecting", endpoint());

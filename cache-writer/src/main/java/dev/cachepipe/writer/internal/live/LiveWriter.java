@@ -18,18 +18,26 @@ import dev.cachepipe.writer.internal.apply.RedisBatchWriter;
 import dev.cachepipe.writer.internal.apply.RetryLoop;
 import dev.cachepipe.writer.internal.replay.RebuildMetrics;
 import dev.cachepipe.writer.internal.replay.SelfHealing;
+import dev.cachepipe.writer.internal.replay.WatermarkMetrics;
+import dev.cachepipe.writer.internal.replay.WatermarkReplays;
 import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -71,13 +79,15 @@ public final class LiveWriter implements AutoCloseable {
     private final IdleProbes probes;
     private final Coalescer coalescer;
     private final ApplyEngine engine;
+    private final WatermarkMetrics watermarkMetrics;
+    private final Watermarks watermarks;
     private boolean released; // guarded by this: the clients were closed
 
     public LiveWriter(WriterConfig config, RedisURI redisUri, MeterRegistry registry) {
         this.config = config;
         this.connector = RedisConnector.create(
                 redisUri, config.redisTimeout(), config.retryBackoffMin(), config.retryBackoffMax());
-        this.redis = new RedisBatchWriter(connector, config.redisTimeout());
+        this.redis = new RedisBatchWriter(connector, config.redisTimeout(), List.of(Watermarks.RAISE));
         KafkaConsumer<String, byte[]> c = null;
         WriterMetrics m = null;
         try {
@@ -115,6 +125,54 @@ public final class LiveWriter implements AutoCloseable {
         this.engine = new ApplyEngine(redis, retryLoop(redisHealth, metrics::redisRetry), announcer, new Hooks());
         this.rebuildMetrics = config.selfHealing() ? new RebuildMetrics(registry) : null;
         this.healing = config.selfHealing() ? new SelfHealing(config, connector, rebuildMetrics, log) : null;
+        this.watermarkMetrics = new WatermarkMetrics(registry);
+        this.watermarks = new Watermarks(
+                config.keyPrefix(),
+                config.mutationsTopic(),
+                watermarkMetrics,
+                config.selfHealing() ? new WatermarkReplays(config, connector, watermarkMetrics, log) : null,
+                log);
+    }
+
+    /** The ledger's rebalance listener, and the watermarks learn what this writer owns. */
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            ledger.onPartitionsRevoked(partitions);
+            watermarks.removed(partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            ledger.onPartitionsAssigned(partitions);
+            Map<TopicPartition, Long> committed = new HashMap<>();
+            if (!partitions.isEmpty()) {
+                try {
+                    consumer.committed(new HashSet<>(partitions), Duration.ofSeconds(10))
+                            .forEach((tp, o) -> {
+                                if (o != null) {
+                                    committed.put(tp, o.offset());
+                                }
+                            });
+                } catch (KafkaException e) {
+                    if (e instanceof WakeupException || e instanceof InterruptException) {
+                        throw e;
+                    }
+                    log.debug(
+                            "No committed offsets for {} (their watermarks are checked against what this writer"
+                                    + " writes): {}",
+                            partitions,
+                            Redact.describe(e));
+                }
+            }
+            watermarks.assigned(partitions, committed);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            ledger.onPartitionsLost(partitions);
+            watermarks.removed(partitions);
+        }
     }
 
     private RetryLoop retryLoop(Health health, Runnable onRetry) {
@@ -152,7 +210,7 @@ public final class LiveWriter implements AutoCloseable {
                 redis.endpoint(),
                 config.invalidationsTopic());
         try {
-            consumer.subscribe(List.of(config.mutationsTopic()), ledger);
+            consumer.subscribe(List.of(config.mutationsTopic()), new Rebalance());
             String failure = redis.ensureConnected();
             if (failure != null) {
                 redisHealth.down(failure);
@@ -168,6 +226,9 @@ public final class LiveWriter implements AutoCloseable {
                 }
                 if (healing != null && redisHealth.available()) {
                     healing.maybeCheck(redis);
+                }
+                if (redisHealth.available()) {
+                    watermarks.tick(redis);
                 }
             }
         } catch (WakeupException e) {
@@ -195,14 +256,16 @@ public final class LiveWriter implements AutoCloseable {
                         s.reason()));
         metrics.batch(batch.records(), batch.coalesced(), batch.skipped().size());
         boolean applied;
+        Watermarks.Raise raise = watermarks.raise(batch.nextOffsets());
         try {
-            applied = engine.apply(batch.writes());
+            applied = engine.apply(batch.writes(), raise.trailer());
         } finally {
             groupWait.resume();
         }
         if (!applied) {
             return; // closing: nothing is committed
         }
+        watermarks.raised(raise);
         ledger.acknowledged(batch.nextOffsets());
         commit();
         if (batch.blocked().isEmpty()) {
@@ -318,6 +381,7 @@ public final class LiveWriter implements AutoCloseable {
             if (rebuildMetrics != null) {
                 rebuildMetrics.close();
             }
+            watermarkMetrics.close();
         }
     }
 
@@ -353,6 +417,7 @@ public final class LiveWriter implements AutoCloseable {
         if (healing != null) {
             healing.close();
         }
+        watermarks.close();
         announcer.close();
         redis.close();
         connector.close();

@@ -17,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * The rebuild's meters, all named {@code cachepipe.rebuild.*}: runs started and finished by outcome, whether one is
  * active, its progress, records by outcome. Removed from the registry on {@link #close()}. Thread-safe.
  */
-public final class RebuildMetrics implements AutoCloseable {
+public final class RebuildMetrics implements ReplayMetrics, AutoCloseable {
     private final MeterSet meters;
     private final Map<String, Counter> finished = new ConcurrentHashMap<>();
     private final Counter started;
@@ -80,32 +80,36 @@ public final class RebuildMetrics implements AutoCloseable {
                         o));
     }
 
-    void started(long total) {
+    @Override
+    public void started(long total) {
         started.increment();
         active = true;
         progress = total == 0 ? 1.0 : 0.0;
         remaining = total;
     }
 
-    /** Writes a rebuild applied, by outcome; {@code expired} of the applied ones had no TTL left. */
-    void written(long appliedWrites, long staleWrites, long duplicateWrites, long expiredWrites) {
+    @Override
+    public void written(long appliedWrites, long staleWrites, long duplicateWrites, long expiredWrites) {
         applied.increment(appliedWrites);
         stale.increment(staleWrites);
         duplicate.increment(duplicateWrites);
         expired.increment(expiredWrites);
     }
 
-    void published(long count) {
+    @Override
+    public void published(long count) {
         invalidations.increment(count);
     }
 
-    void progress(CacheRebuild.Progress p) {
+    @Override
+    public void progress(CacheRebuild.Progress p) {
         progress = p.fraction();
         remaining = Math.max(0, p.total() - p.read());
         last = p;
     }
 
-    void finished(CacheRebuild.Outcome outcome, Duration elapsed) {
+    @Override
+    public void finished(CacheRebuild.Outcome outcome, Duration elapsed) {
         finished(WriterMeters.rebuildOutcomeTag(outcome)).increment();
         if (outcome == CacheRebuild.Outcome.COMPLETED) {
             duration.record(elapsed);
@@ -115,7 +119,8 @@ public final class RebuildMetrics implements AutoCloseable {
         active = false;
     }
 
-    void failed() {
+    @Override
+    public void failed() {
         finished(REBUILD_FAILED).increment();
         active = false;
     }

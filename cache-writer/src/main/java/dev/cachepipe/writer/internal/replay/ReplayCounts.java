@@ -10,7 +10,7 @@ final class ReplayCounts {
     /** The TTL of a write whose TTL had run out already (see {@link dev.cachepipe.writer.CacheRebuild}). */
     static final long EXPIRED_TTL_MILLIS = 1;
 
-    private final RebuildMetrics metrics;
+    private final ReplayMetrics metrics;
     private long t0 = System.nanoTime();
     private long total;
     private long read;
@@ -21,7 +21,7 @@ final class ReplayCounts {
     private long filtered;
     private long invalidations;
 
-    ReplayCounts(RebuildMetrics metrics) {
+    ReplayCounts(ReplayMetrics metrics) {
         this.metrics = metrics;
     }
 

@@ -22,12 +22,14 @@ import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -55,11 +57,33 @@ public final class ReplayDriver {
     private final RedisConnector connector;
     private final String entityType;
     private final String keyBase;
-    private final RebuildMetrics metrics;
+    private final ReplayMetrics metrics;
     private final String holder;
+    private final Map<TopicPartition, ReplaySource.Range> ranges; // null: the whole topic
 
     ReplayDriver(
-            WriterConfig config, RedisConnector connector, String entityType, RebuildMetrics metrics, String holder) {
+            WriterConfig config, RedisConnector connector, String entityType, ReplayMetrics metrics, String holder) {
+        this(config, connector, entityType, metrics, holder, null);
+    }
+
+    /** A driver that replays only {@code ranges} of the mutations topic (run it with {@link Mode#NONE}). */
+    ReplayDriver(
+            WriterConfig config,
+            RedisConnector connector,
+            ReplayMetrics metrics,
+            String holder,
+            Map<TopicPartition, ReplaySource.Range> ranges) {
+        this(config, connector, null, metrics, holder, Map.copyOf(ranges));
+    }
+
+    private ReplayDriver(
+            WriterConfig config,
+            RedisConnector connector,
+            String entityType,
+            ReplayMetrics metrics,
+            String holder,
+            Map<TopicPartition, ReplaySource.Range> ranges) {
+        this.ranges = ranges;
         this.config = config;
         this.connector = connector;
         this.entityType = entityType;
@@ -127,17 +151,29 @@ public final class ReplayDriver {
             }
             try (ReplaySource source = new ReplaySource(config);
                     Announcer announcer = announcer(waiter, counts)) {
-                source.open();
+                if (ranges != null) {
+                    source.open(ranges);
+                } else {
+                    source.open();
+                }
                 counts.started(source.total());
                 started = true;
-                log.info(
-                        "Rebuilding Redis from {}{}: {} records in {} partitions (writes at or after the committed"
-                                + " offsets of group {} are announced)",
-                        config.mutationsTopic(),
-                        entityType == null ? "" : " (entity type " + entityType + " only)",
-                        source.total(),
-                        source.partitions(),
-                        config.groupId());
+                if (ranges != null) {
+                    log.info(
+                            "Replaying {} records of {} that Redis lost: {}",
+                            source.total(),
+                            config.mutationsTopic(),
+                            ranges);
+                } else {
+                    log.info(
+                            "Rebuilding Redis from {}{}: {} records in {} partitions (writes at or after the committed"
+                                    + " offsets of group {} are announced)",
+                            config.mutationsTopic(),
+                            entityType == null ? "" : " (entity type " + entityType + " only)",
+                            source.total(),
+                            source.partitions(),
+                            config.groupId());
+                }
                 ApplyEngine engine =
                         new ApplyEngine(redis, retryLoop("Rebuild: Redis", waiter), announcer, hooks(source, counts));
                 Outcome outcome = replay(source, engine, lease, counts, listener, cancelled);

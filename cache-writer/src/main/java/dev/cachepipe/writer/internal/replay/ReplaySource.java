@@ -83,6 +83,32 @@ final class ReplaySource implements AutoCloseable {
                 total += e - b;
             }
         }
+        assignAndSeek();
+    }
+
+    /** A part of one partition: the offsets from {@code from} (inclusive) to {@code to} (exclusive). */
+    record Range(long from, long to) {}
+
+    /**
+     * Captures the offsets of only these ranges (a Redis that went back in time, see the watermarks) and positions
+     * the consumer. Announces nothing: every record before {@code to} was announced when the live writer wrote it.
+     */
+    void open(Map<TopicPartition, Range> ranges) {
+        Map<TopicPartition, Long> first = consumer.beginningOffsets(ranges.keySet(), KAFKA_TIMEOUT);
+        ranges.forEach((tp, r) -> {
+            long b = Math.max(r.from(), first.getOrDefault(tp, 0L)); // before it: removed by retention
+            begin.put(tp, b);
+            end.put(tp, r.to());
+            announceFrom.put(tp, r.to());
+            if (r.to() > b) {
+                remaining.add(tp);
+                total += r.to() - b;
+            }
+        });
+        assignAndSeek();
+    }
+
+    private void assignAndSeek() {
         consumer.assign(remaining);
         for (TopicPartition tp : remaining) {
             consumer.seek(tp, begin.get(tp));

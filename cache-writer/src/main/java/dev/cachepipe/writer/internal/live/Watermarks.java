@@ -1,0 +1,292 @@
+package dev.cachepipe.writer.internal.live;
+
+import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.support.redis.LuaScript;
+import dev.cachepipe.support.redis.ScriptCall;
+import dev.cachepipe.writer.internal.apply.BatchTrailer;
+import dev.cachepipe.writer.internal.apply.RedisBatchWriter;
+import dev.cachepipe.writer.internal.replay.WatermarkMetrics;
+import dev.cachepipe.writer.internal.replay.WatermarkReplays;
+import dev.cachepipe.writer.internal.replay.WatermarkReplays.Gap;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+
+/**
+ * The live writer's watermarks: how it finds that Redis went back in time and has what it lost replayed. Writer
+ * thread only.
+ *
+ * <p>With every batch, after its writes and in the same pipeline, {@code lua/watermark_raise.lua} raises each polled
+ * partition's watermark (in {@link RedisLayout#watermarkKey}) to the batch's last offset, even when the batch wrote
+ * nothing. The script returns the previous value and raises only if that is not below the <em>floor</em>: what this
+ * writer knows Redis holds (the highest watermark it raised since the partition was assigned, or at assignment the
+ * group's committed offset - 1). A previous value below the floor means that Redis went back (a restart from an older
+ * snapshot, a failover to a replica that was behind): the partition's <em>gap</em>, from that watermark + 1 up to
+ * where this writer is, is replayed by {@link WatermarkReplays} while live writes go on. Until the replay completed the
+ * watermark is not raised past the gap, so a crash in between means the next owner finds and replays it again. A
+ * partition with no watermark at all raises it and replays nothing: a new Redis, an upgrade, or a Redis that lost
+ * everything, which the marker heals with a full rebuild.
+ */
+final class Watermarks implements AutoCloseable {
+    static final LuaScript RAISE = LuaScript.of(Watermarks.class, "lua/watermark_raise.lua");
+    private static final long ONLY_READ = -1;
+
+    private final String topic;
+    private final byte[] key;
+    private final WatermarkMetrics metrics;
+    private final WatermarkReplays replays; // null without self-healing
+    private final Logger log;
+    private final Map<TopicPartition, Mark> marks = new HashMap<>();
+
+    /** What this writer knows about one assigned partition. */
+    private static final class Mark {
+        /** The lowest value Redis's watermark may have (-1: nothing known). */
+        long floor;
+        /** Where the floor comes from, for the log. */
+        String floorSource;
+        /** The offset after everything this writer wrote (at assignment: the committed offset). */
+        long next;
+        /** A raise or a check was answered since the assignment. */
+        boolean checked;
+        /** The open gap, or null. */
+        Gap gap;
+        /** Its replay was started. */
+        boolean replaying;
+        /** Its replay completed: the watermark is raised over it next. */
+        boolean replayed;
+    }
+
+    /** The raises sent with one batch: the trailer and, per call, its partition and offset. */
+    record Raise(BatchTrailer trailer, List<TopicPartition> partitions, long[] offsets, long[] floors) {}
+
+    Watermarks(
+            String keyPrefix, String mutationsTopic, WatermarkMetrics metrics, WatermarkReplays replays, Logger log) {
+        this.topic = mutationsTopic;
+        this.key = RedisLayout.watermarkKey(keyPrefix).getBytes(StandardCharsets.UTF_8);
+        this.metrics = metrics;
+        this.replays = replays;
+        this.log = log;
+    }
+
+    /** Partitions assigned, with the group's committed offsets (absent: none, or not known). */
+    void assigned(Collection<TopicPartition> partitions, Map<TopicPartition, Long> committed) {
+        for (TopicPartition tp : partitions) {
+            Mark m = new Mark();
+            Long c = committed.get(tp);
+            m.next = c == null ? 0 : c;
+            m.floor = c == null ? -1 : c - 1;
+            m.floorSource = "the group committed offset " + m.next;
+            marks.put(tp, m);
+        }
+    }
+
+    /** Partitions revoked or lost: their new owner checks them (a replay running for them finishes harmlessly). */
+    void removed(Collection<TopicPartition> partitions) {
+        marks.keySet().removeAll(partitions);
+        openGaps();
+    }
+
+    /** The raises to send after a batch's writes: each polled partition's watermark to its last offset. */
+    Raise raise(Map<TopicPartition, Long> nextOffsets) {
+        List<TopicPartition> tps = new ArrayList<>(nextOffsets.size());
+        List<ScriptCall> calls = new ArrayList<>(nextOffsets.size());
+        long[] offsets = new long[nextOffsets.size()];
+        long[] floors = new long[nextOffsets.size()];
+        for (Map.Entry<TopicPartition, Long> e : nextOffsets.entrySet()) {
+            long last = e.getValue() - 1;
+            Mark m = marks.get(e.getKey());
+            if (last < 0 || m == null) {
+                continue;
+            }
+            offsets[tps.size()] = last;
+            floors[tps.size()] = m.floor;
+            tps.add(e.getKey());
+            calls.add(call(e.getKey(), last, m.floor));
+        }
+        return new Raise(new BatchTrailer(calls), tps, offsets, floors);
+    }
+
+    /** The batch's writes and raises were answered: learns what the raises found. */
+    void raised(Raise r) {
+        for (int i = 0; i < r.partitions().size(); i++) {
+            Mark m = marks.get(r.partitions().get(i));
+            if (m != null) {
+                m.next = Math.max(m.next, r.offsets()[i] + 1);
+                found(
+                        r.partitions().get(i),
+                        m,
+                        r.offsets()[i],
+                        r.floors()[i],
+                        r.trailer().reply(i));
+            }
+        }
+        openGaps();
+    }
+
+    /**
+     * Between batches (Redis reachable): collects ended replays, raises the watermarks over completed ones, checks
+     * partitions assigned but not yet checked (idle ones too), and starts a replay of the gaps still open.
+     */
+    void tick(RedisBatchWriter redis) {
+        collectReplays();
+        List<TopicPartition> tps = new ArrayList<>();
+        List<ScriptCall> calls = new ArrayList<>();
+        marks.forEach((tp, m) -> {
+            if (m.replayed) {
+                // over the gap and what this writer wrote since (all of it acknowledged after the gap was found)
+                calls.add(call(tp, Math.max(m.gap.to(), m.next) - 1, m.gap.from() - 1));
+                tps.add(tp);
+            } else if (!m.checked && m.gap == null) {
+                calls.add(call(tp, ONLY_READ, m.floor));
+                tps.add(tp);
+            }
+        });
+        if (!calls.isEmpty()) {
+            BatchTrailer trailer = new BatchTrailer(calls);
+            if (redis.attempt(List.of(), trailer).failure() == null) {
+                for (int i = 0; i < tps.size(); i++) {
+                    answered(tps.get(i), trailer.reply(i));
+                }
+            }
+        }
+        startReplay();
+        openGaps();
+    }
+
+    private void answered(TopicPartition tp, long prev) {
+        Mark m = marks.get(tp);
+        if (m == null) {
+            return;
+        }
+        if (!m.replayed) {
+            found(tp, m, ONLY_READ, m.floor, prev);
+            return;
+        }
+        Gap g = m.gap;
+        m.replayed = false;
+        m.replaying = false;
+        if (prev == -1 || prev >= g.from() - 1) {
+            m.gap = null;
+            m.floor = Math.max(prev, Math.max(g.to(), m.next) - 1);
+            m.floorSource = "the replay of " + g;
+            log.info("Redis holds {} again; its watermark is at {}", tp, m.floor);
+        } else {
+            m.gap = null;
+            found(tp, m, ONLY_READ, g.from() - 1, prev);
+        }
+    }
+
+    /** What the raise (or check) of {@code tp} with {@code floor} found: Redis's previous watermark {@code prev}. */
+    private void found(TopicPartition tp, Mark m, long offset, long floor, long prev) {
+        m.checked = true;
+        if (prev == -1) {
+            if (offset >= 0) {
+                if (m.floor >= 0) {
+                    log.info(
+                            "Redis has no watermark for {} although {}: it is new, upgraded, or lost all its data"
+                                    + " (then the marker has it rebuilt); starting it at {}",
+                            tp,
+                            m.floorSource,
+                            offset);
+                }
+                m.floor = Math.max(m.floor, offset);
+                m.floorSource = "this writer wrote up to offset " + m.floor;
+            }
+            return;
+        }
+        if (prev >= floor) {
+            long holds = Math.max(prev, offset);
+            if (m.gap == null && holds > m.floor) {
+                m.floor = holds;
+                m.floorSource = offset >= prev ? "this writer wrote up to offset " + holds : "it was at " + holds;
+            }
+            return;
+        }
+        if (m.gap != null) {
+            return; // known; its replay runs or waits
+        }
+        m.gap = new Gap(tp, prev + 1, Math.max(m.next, floor + 1));
+        metrics.gap();
+        if (replays == null) {
+            log.error(
+                    "Redis went back in time on {}: its watermark is {} but {}; offsets {} to {} are missing and"
+                            + " writer.selfHealing is off: run `cachepipe rebuild`",
+                    tp,
+                    prev,
+                    m.floorSource,
+                    m.gap.from(),
+                    m.gap.to() - 1);
+        } else {
+            log.warn(
+                    "Redis went back in time on {}: its watermark is {} but {} (restarted from an older snapshot, or"
+                            + " failed over to a replica that was behind); replaying offsets {} to {} while live writes"
+                            + " go on",
+                    tp,
+                    prev,
+                    m.floorSource,
+                    m.gap.from(),
+                    m.gap.to() - 1);
+        }
+    }
+
+    private void collectReplays() {
+        if (replays == null) {
+            return;
+        }
+        for (WatermarkReplays.Done d = replays.poll(); d != null; d = replays.poll()) {
+            for (Gap g : d.gaps()) {
+                Mark m = marks.get(g.partition());
+                if (m == null || m.gap != g) {
+                    continue; // revoked meanwhile
+                }
+                if (d.completed()) {
+                    m.replayed = true;
+                } else {
+                    m.replaying = false; // replayed again
+                }
+            }
+        }
+    }
+
+    private void startReplay() {
+        if (replays == null || replays.running()) {
+            return;
+        }
+        List<Gap> gaps = new ArrayList<>();
+        marks.values().forEach(m -> {
+            if (m.gap != null && !m.replaying) {
+                gaps.add(m.gap);
+                m.replaying = true;
+            }
+        });
+        if (!gaps.isEmpty()) {
+            replays.start(gaps);
+        }
+    }
+
+    private void openGaps() {
+        metrics.openGaps(
+                (int) marks.values().stream().filter(m -> m.gap != null).count());
+    }
+
+    private ScriptCall call(TopicPartition tp, long offset, long floor) {
+        return new ScriptCall(
+                RAISE,
+                key,
+                RedisLayout.watermarkField(topic, tp.partition()).getBytes(StandardCharsets.UTF_8),
+                Long.toString(offset).getBytes(StandardCharsets.US_ASCII),
+                Long.toString(floor).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    @Override
+    public void close() {
+        if (replays != null) {
+            replays.close();
+        }
+    }
+}
