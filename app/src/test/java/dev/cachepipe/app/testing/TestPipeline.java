@@ -96,6 +96,18 @@ public final class TestPipeline implements AutoCloseable {
         return new TestPipeline(id, yaml);
     }
 
+    /**
+     * The same configuration (application id, topics, key prefix, state dir) pointed at another Redis, e.g. a replica
+     * promoted after the first one failed; nothing started.
+     */
+    public TestPipeline withRedis(RedisServer other) {
+        String uri = "uri: " + config.redis().uri() + "\n";
+        if (!yaml.contains(uri)) {
+            throw new IllegalStateException("no '" + uri.strip() + "' in " + yaml);
+        }
+        return new TestPipeline(id, yaml.replace(uri, "uri: " + other.uri() + "\n"));
+    }
+
     /** Configures and starts the pipeline in this JVM, waiting until Kafka Streams runs. */
     public static TestPipeline start(String name, RedisServer redis, int partitions) {
         TestPipeline p = configure(name, redis, partitions, "");
