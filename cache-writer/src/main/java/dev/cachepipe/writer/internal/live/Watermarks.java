@@ -31,13 +31,15 @@ import org.slf4j.Logger;
  * watermark is not raised past the gap, so a crash in between means the next owner finds and replays it again. A
  * partition with no watermark at all raises it and replays nothing: a new Redis, an upgrade, or a Redis that lost
  * everything, which the marker heals with a full rebuild.
+ *
+ * <p>Without self-healing (no key prefix) there are no watermarks: nothing is raised, checked or replayed.
  */
 final class Watermarks implements AutoCloseable {
     static final LuaScript RAISE = LuaScript.of(Watermarks.class, "lua/watermark_raise.lua");
     private static final long ONLY_READ = -1;
 
     private final String topic;
-    private final byte[] key;
+    private final byte[] key; // null without self-healing
     private final WatermarkMetrics metrics;
     private final WatermarkReplays replays; // null without self-healing
     private final Logger log;
@@ -64,10 +66,12 @@ final class Watermarks implements AutoCloseable {
     /** The raises sent with one batch: the trailer and, per call, its partition and offset. */
     record Raise(BatchTrailer trailer, List<TopicPartition> partitions, long[] offsets, long[] floors) {}
 
+    /** @param keyPrefix null: self-healing is off, and so are the watermarks (then {@code replays} is null too) */
     Watermarks(
             String keyPrefix, String mutationsTopic, WatermarkMetrics metrics, WatermarkReplays replays, Logger log) {
         this.topic = mutationsTopic;
-        this.key = RedisLayout.watermarkKey(keyPrefix).getBytes(StandardCharsets.UTF_8);
+        this.key =
+                keyPrefix == null ? null : RedisLayout.watermarkKey(keyPrefix).getBytes(StandardCharsets.UTF_8);
         this.metrics = metrics;
         this.replays = replays;
         this.log = log;
@@ -75,6 +79,9 @@ final class Watermarks implements AutoCloseable {
 
     /** Partitions assigned, with the group's committed offsets (absent: none, or not known). */
     void assigned(Collection<TopicPartition> partitions, Map<TopicPartition, Long> committed) {
+        if (key == null) {
+            return;
+        }
         for (TopicPartition tp : partitions) {
             Mark m = new Mark();
             Long c = committed.get(tp);
@@ -212,26 +219,15 @@ final class Watermarks implements AutoCloseable {
         }
         m.gap = new Gap(tp, prev + 1, Math.max(m.next, floor + 1));
         metrics.gap();
-        if (replays == null) {
-            log.error(
-                    "Redis went back in time on {}: its watermark is {} but {}; offsets {} to {} are missing and"
-                            + " writer.selfHealing is off: run `cachepipe rebuild`",
-                    tp,
-                    prev,
-                    m.floorSource,
-                    m.gap.from(),
-                    m.gap.to() - 1);
-        } else {
-            log.warn(
-                    "Redis went back in time on {}: its watermark is {} but {} (restarted from an older snapshot, or"
-                            + " failed over to a replica that was behind); replaying offsets {} to {} while live writes"
-                            + " go on",
-                    tp,
-                    prev,
-                    m.floorSource,
-                    m.gap.from(),
-                    m.gap.to() - 1);
-        }
+        log.warn(
+                "Redis went back in time on {}: its watermark is {} but {} (restarted from an older snapshot, or"
+                        + " failed over to a replica that was behind); replaying offsets {} to {} while live writes"
+                        + " go on",
+                tp,
+                prev,
+                m.floorSource,
+                m.gap.from(),
+                m.gap.to() - 1);
     }
 
     private void collectReplays() {
