@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * from an older RDB snapshot, a failover to a replica that was behind — and the writers find it by the watermarks and
  * replay only what was lost: Redis equals the oracle again within 30 s with no operator action, without a full
  * rebuild, and the replayed records (in {@link WriterMeters#WATERMARK_REPLAYED_RECORDS}) are at least the lost ones
- * and far fewer than the topic holds.
+ * and far fewer than the topic holds. Also when no events come after the restart: the writers check the watermarks
+ * of idle partitions too.
  */
 class WatermarkRecoveryIT {
     private static final Duration HEAL_WITHIN = Duration.ofSeconds(30);
@@ -30,8 +31,17 @@ class WatermarkRecoveryIT {
 
     @Test
     void shouldReplayWhatWasLostWhenRedisRestartsFromAnOlderSnapshotWhileEventsFlow() throws Exception {
+        restartFromOlderSnapshot("wm-snapshot", true);
+    }
+
+    @Test
+    void shouldReplayWhatWasLostWhenRedisRestartsFromAnOlderSnapshotWhileNoEventsCome() throws Exception {
+        restartFromOlderSnapshot("wm-snapshot-idle", false);
+    }
+
+    private static void restartFromOlderSnapshot(String name, boolean eventsFlow) throws Exception {
         try (RedisServer redis = RedisServer.start();
-                TestPipeline p = TestPipeline.start("wm-snapshot", redis, 3);
+                TestPipeline p = TestPipeline.start(name, redis, 3);
                 RedisProbe probe = new RedisProbe(redis)) {
             Oracle oracle = p.oracle();
             EventGenerator.Settings settings =
@@ -54,15 +64,18 @@ class WatermarkRecoveryIT {
                 long committedBeforeLoss = TestPipeline.sum(p.committedWriterOffsets());
                 double rebuildsBefore = counter(p, WriterMeters.REBUILD_STARTED);
 
-                CompletableFuture<Long> publishing =
-                        CompletableFuture.supplyAsync(() -> generator.publishFor(Duration.ofSeconds(6), 100));
-                TestPipeline.sleep(1000);
+                CompletableFuture<Long> publishing = eventsFlow
+                        ? CompletableFuture.supplyAsync(() -> generator.publishFor(Duration.ofSeconds(6), 100))
+                        : CompletableFuture.completedFuture(generator.sent());
+                if (eventsFlow) {
+                    TestPipeline.sleep(1000); // Redis goes back while events flow
+                }
                 long lostAt = System.nanoTime();
                 redis.kill(); // SIGKILL, and back from the dump.rdb that SAVE wrote
                 TestPipeline.sleep(500);
                 redis.restart();
 
-                healed(p, check, oracle, generator, publishing, lostAt, "restart from an older snapshot");
+                healed(p, check, oracle, generator, publishing, lostAt, name + ": restart from an older snapshot");
                 long lost = committedBeforeLoss - endAtSave;
                 assertReplayedOnlyWhatWasLost(p, lost, rebuildsBefore);
             }

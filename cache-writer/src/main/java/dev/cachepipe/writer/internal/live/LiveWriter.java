@@ -127,8 +127,7 @@ public final class LiveWriter implements AutoCloseable {
         this.healing = config.selfHealing() ? new SelfHealing(config, connector, rebuildMetrics, log) : null;
         this.watermarkMetrics = new WatermarkMetrics(registry);
         this.watermarks = new Watermarks(
-                config.keyPrefix(),
-                config.mutationsTopic(),
+                config,
                 watermarkMetrics,
                 config.selfHealing() ? new WatermarkReplays(config, connector, watermarkMetrics, log) : null,
                 log);

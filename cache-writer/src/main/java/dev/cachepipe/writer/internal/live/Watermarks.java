@@ -3,6 +3,7 @@ package dev.cachepipe.writer.internal.live;
 import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.support.redis.LuaScript;
 import dev.cachepipe.support.redis.ScriptCall;
+import dev.cachepipe.writer.WriterConfig;
 import dev.cachepipe.writer.internal.apply.BatchTrailer;
 import dev.cachepipe.writer.internal.apply.RedisBatchWriter;
 import dev.cachepipe.writer.internal.replay.WatermarkMetrics;
@@ -25,7 +26,8 @@ import org.slf4j.Logger;
  * partition's watermark (in {@link RedisLayout#watermarkKey}) to the batch's last offset, even when the batch wrote
  * nothing. The script returns the previous value and raises only if that is not below the <em>floor</em>: what this
  * writer knows Redis holds (the highest watermark it raised since the partition was assigned, or at assignment the
- * group's committed offset - 1). A previous value below the floor means that Redis went back (a restart from an older
+ * group's committed offset - 1; a partition is also checked alone at assignment and every {@code markerCheckInterval},
+ * so that an idle one is checked too). A previous value below the floor means that Redis went back (a restart from an older
  * snapshot, a failover to a replica that was behind): the partition's <em>gap</em>, from that watermark + 1 up to
  * where this writer is, is replayed by {@link WatermarkReplays} while live writes go on. Until the replay completed the
  * watermark is not raised past the gap, so a crash in between means the next owner finds and replays it again. A
@@ -44,6 +46,8 @@ final class Watermarks implements AutoCloseable {
     private final WatermarkReplays replays; // null without self-healing
     private final Logger log;
     private final Map<TopicPartition, Mark> marks = new HashMap<>();
+    private final long checkIntervalNanos;
+    private long nextCheckNanos = System.nanoTime();
 
     /** What this writer knows about one assigned partition. */
     private static final class Mark {
@@ -66,12 +70,17 @@ final class Watermarks implements AutoCloseable {
     /** The raises sent with one batch: the trailer and, per call, its partition and offset. */
     record Raise(BatchTrailer trailer, List<TopicPartition> partitions, long[] offsets, long[] floors) {}
 
-    /** @param keyPrefix null: self-healing is off, and so are the watermarks (then {@code replays} is null too) */
-    Watermarks(
-            String keyPrefix, String mutationsTopic, WatermarkMetrics metrics, WatermarkReplays replays, Logger log) {
-        this.topic = mutationsTopic;
-        this.key =
-                keyPrefix == null ? null : RedisLayout.watermarkKey(keyPrefix).getBytes(StandardCharsets.UTF_8);
+    /**
+     * @param config its key prefix (null: self-healing is off, and so are the watermarks; then {@code replays} is null
+     *     too), mutations topic, and {@code markerCheckInterval}: how often every partition is checked again, so that
+     *     a Redis that went back is found even while no records come
+     */
+    Watermarks(WriterConfig config, WatermarkMetrics metrics, WatermarkReplays replays, Logger log) {
+        this.topic = config.mutationsTopic();
+        this.key = config.keyPrefix() == null
+                ? null
+                : RedisLayout.watermarkKey(config.keyPrefix()).getBytes(StandardCharsets.UTF_8);
+        this.checkIntervalNanos = config.markerCheckInterval().toNanos();
         this.metrics = metrics;
         this.replays = replays;
         this.log = log;
@@ -137,10 +146,15 @@ final class Watermarks implements AutoCloseable {
 
     /**
      * Between batches (Redis reachable): collects ended replays, raises the watermarks over completed ones, checks
-     * partitions assigned but not yet checked (idle ones too), and starts a replay of the gaps still open.
+     * partitions assigned but not yet checked (idle ones too; every partition again each check interval), and starts
+     * a replay of the gaps still open.
      */
     void tick(RedisBatchWriter redis) {
         collectReplays();
+        if (System.nanoTime() - nextCheckNanos >= 0) {
+            nextCheckNanos = System.nanoTime() + checkIntervalNanos;
+            marks.values().forEach(m -> m.checked = false);
+        }
         List<TopicPartition> tps = new ArrayList<>();
         List<ScriptCall> calls = new ArrayList<>();
         marks.forEach((tp, m) -> {
