@@ -11,13 +11,15 @@
  * <pre>
  *  internal.live     LiveWriter: poll ─► apply ─► commit      (OffsetLedger, GroupWait, IdleProbes, Lifecycle)
  *                        │                                      ▲ SelfHealing starts a replay when the marker is gone
+ *                        │                                      ▲ Watermarks: WatermarkReplays replay what a Redis
+ *                        │                                        that went back in time lost, from its watermarks
  *  internal.replay   ReplayDriver: ReplaySource ─► apply ─► progress   (RebuildLease, Marker, CancellableSleep)
  *                        │
  *  internal.apply    Coalescer ─► ApplyEngine ─► RedisBatchWriter (pipelined scripts) ─► Announcer (invalidations)
  *                    one decode-and-coalesce rule, one RetryLoop with the driver's wait, one KafkaClients builder
  * </pre>
  *
- * <p>A part that both drivers need (a watermark per Redis shard, replays that start at an offset, Redis Cluster)
- * belongs in {@code internal.apply}; a driver only says where records come from, how it waits and when it stops.
+ * <p>A part that both drivers need (the batch trailer that carries the watermarks, replays that start at an offset,
+ * Redis Cluster) belongs in {@code internal.apply}; a driver only says where records come from, how it waits and when it stops.
  */
 package dev.cachepipe.writer;

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The binary is {@code $CACHEPIPE_REDIS_SERVER} if set, else {@code redis-server} from the {@code PATH}. The
  * server keeps nothing on disk by itself ({@code --save '' --appendonly no}); {@link #stopKeepingData()} saves a
- * snapshot on shutdown that {@link #restart()} loads again.
+ * snapshot on shutdown that {@link #restart()} loads again. An older snapshot: {@code command("SAVE")}, later
+ * {@link #kill()} and {@link #restart()}. A replica: {@code start(List.of("--replicaof", host, port))}, promoted with
+ * {@code command("REPLICAOF", "NO", "ONE")}.
  */
 public final class RedisServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisServer.class);

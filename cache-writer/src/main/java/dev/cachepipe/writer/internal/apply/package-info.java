@@ -5,7 +5,8 @@
  *   records ─► Coalescer (decode, validate, highest version per key; equal versions: the first record wins)
  *           ─► ApplyEngine
  *                ├─ RedisBatchWriter: every write as one pipelined batch of EVALSHA calls (ScriptRunner reloads a
- *                │  script Redis lost), retried by RetryLoop "Redis" until each has a definite reply
+ *                │  script Redis lost), retried by RetryLoop "Redis" until each has a definite reply; a
+ *                │  BatchTrailer (the live writer's watermarks) follows the writes in the same pipeline
  *                ├─ Hooks.written: the driver counts outcomes ({@link dev.cachepipe.writer.WriteOutcome})
  *                └─ Announcer: an invalidation per write that changed Redis (and that the driver announces),
  *                   retried by RetryLoop "Kafka" until Kafka acknowledged all
