@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cachepipe.avro.MutationOp;
 import dev.cachepipe.embedded.RedisServer;
+import dev.cachepipe.support.redis.LuaScript;
 import dev.cachepipe.support.redis.RedisConnector;
+import dev.cachepipe.support.redis.ScriptCall;
 import dev.cachepipe.writer.WriteOutcome;
 import io.lettuce.core.RedisURI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,9 +21,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The batch writer against a real redis-server: one pipelined attempt, and a server that lost its scripts. */
+/**
+ * The batch writer against a real redis-server: one pipelined attempt, a server that lost its scripts, and the trailer
+ * after the writes.
+ */
 class RedisBatchWriterIT {
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
+    private static final LuaScript WATERMARK = LuaScript.of(RedisBatchWriterIT.class, "lua/watermark_raise.lua");
     private static RedisServer redis;
     private static RedisConnector connector;
 
@@ -96,5 +103,54 @@ class RedisBatchWriterIT {
             n += Long.parseLong(m.group(1));
         }
         return n;
+    }
+
+    @Test
+    void shouldAnswerTheTrailerAfterTheWritesInTheSameAttemptWhenOneIsGiven() {
+        String prefix = "bw-" + UUID.randomUUID();
+        String key = prefix + ":@cachepipe:watermarks";
+        try (RedisBatchWriter writer = new RedisBatchWriter(connector, TIMEOUT, List.of(WATERMARK))) {
+            List<PendingWrite> batch = writes(prefix, 3, 1);
+            BatchTrailer trailer = new BatchTrailer(List.of(raise(key, 41, -1)));
+
+            RedisBatchWriter.Attempt attempt = writer.attempt(batch, trailer);
+
+            assertThat(attempt.failure()).isNull();
+            assertThat(batch).allSatisfy(w -> assertThat(w.outcome()).isEqualTo(WriteOutcome.APPLIED));
+            assertThat(trailer.answered()).isTrue();
+            assertThat(trailer.reply(0)).as("no watermark before").isEqualTo(-1);
+            assertThat(redis.command("HGET", key, "m:0")).contains("41");
+
+            BatchTrailer alone = new BatchTrailer(List.of(raise(key, 42, 41)));
+            assertThat(writer.attempt(List.of(), alone).failure())
+                    .as("a trailer is sent without writes too")
+                    .isNull();
+            assertThat(alone.reply(0)).isEqualTo(41);
+        }
+    }
+
+    @Test
+    void shouldFailTheAttemptWhenTheTrailerIsNotAnsweredAlthoughTheWritesAre() {
+        String prefix = "bw-" + UUID.randomUUID();
+        try (RedisBatchWriter writer = new RedisBatchWriter(connector, TIMEOUT, List.of(WATERMARK))) {
+            List<PendingWrite> batch = writes(prefix, 2, 1);
+            BatchTrailer refused = new BatchTrailer(List.of(new ScriptCall(
+                    WATERMARK, bytes(prefix + ":@cachepipe:watermarks"), bytes("m:0"), bytes("x"), bytes("-1"))));
+
+            RedisBatchWriter.Attempt attempt = writer.attempt(batch, refused);
+
+            assertThat(attempt.failure()).contains("watermark_raise expects");
+            assertThat(attempt.failed()).as("the writes themselves are done").isZero();
+            assertThat(refused.answered()).isFalse();
+        }
+    }
+
+    private static ScriptCall raise(String key, long offset, long floor) {
+        return new ScriptCall(
+                WATERMARK, bytes(key), bytes("m:0"), bytes(Long.toString(offset)), bytes(Long.toString(floor)));
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 }
