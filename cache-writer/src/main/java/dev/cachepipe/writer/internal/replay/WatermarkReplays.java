@@ -56,10 +56,13 @@ public final class WatermarkReplays implements AutoCloseable {
         return t != null && t.isAlive();
     }
 
-    /** Starts replaying {@code gaps} (none may be running). */
+    /** Starts replaying {@code gaps} (none may be running); nothing once closed. */
     public void start(List<Gap> gaps) {
-        if (closing || running()) {
+        if (running()) {
             throw new IllegalStateException("a watermark replay runs already");
+        }
+        if (closing) {
+            return;
         }
         List<Gap> copy = List.copyOf(gaps);
         Thread t = new Thread(() -> run(copy), "cachepipe-watermark-replay");
