@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -104,7 +105,7 @@ public final class LiveWriter implements AutoCloseable {
         }
         this.consumer = c;
         this.metrics = m;
-        this.ledger = new OffsetLedger(consumer, kafkaHealth, groupWait::paused);
+        this.ledger = new OffsetLedger(consumer, config.groupId(), kafkaHealth, groupWait::paused);
         this.probes = new IdleProbes(redis, consumer, redisHealth, kafkaHealth);
         this.coalescer = new Coalescer(AvroSerde.of(CacheMutation.class), new Coalescer.Rules() {
             @Override
@@ -118,7 +119,24 @@ public final class LiveWriter implements AutoCloseable {
     }
 
     private RetryLoop retryLoop(Health health, Runnable onRetry) {
-        return new RetryLoop(config.retryBackoffMin(), config.retryBackoffMax(), health, onRetry, groupWait);
+        return new RetryLoop(config.retryBackoffMin(), config.retryBackoffMax(), health, onRetry, new OwnedWait());
+    }
+
+    /**
+     * How a batch's retries wait: as {@link GroupWait} does (the rebalance listener runs in its polls), and they stop
+     * as soon as a partition of the batch was revoked or lost: its new owner writes it, a late write here could undo
+     * that owner's newer writes (after their tombstones expired).
+     */
+    private final class OwnedWait implements RetryLoop.Waiter {
+        @Override
+        public boolean stopped() {
+            return groupWait.stopped() || !ledger.disowned().isEmpty();
+        }
+
+        @Override
+        public void step(Duration atMost) {
+            groupWait.step(atMost);
+        }
     }
 
     /** What the live writer does around each batch the engine applies. */
@@ -195,9 +213,15 @@ public final class LiveWriter implements AutoCloseable {
                         s.reason()));
         metrics.batch(batch.records(), batch.coalesced(), batch.skipped().size());
         boolean applied;
+        ledger.batchStarted(records.partitions());
         try {
             applied = engine.apply(batch.writes());
+            if (!ledger.disowned().isEmpty()) {
+                rewindOwned(records);
+                return; // dropped: nothing is committed
+            }
         } finally {
+            ledger.batchEnded();
             groupWait.resume();
         }
         if (!applied) {
@@ -209,6 +233,19 @@ public final class LiveWriter implements AutoCloseable {
             schemaHealth.up();
         } else {
             holdBlocked(batch.blocked());
+        }
+    }
+
+    /**
+     * A dropped batch's partitions that stayed assigned throughout (a cooperative rebalance took only others) are read
+     * again from the batch's first records; those that were revoked or lost start from the committed offsets.
+     */
+    private void rewindOwned(ConsumerRecords<String, byte[]> records) {
+        Set<TopicPartition> assigned = consumer.assignment();
+        for (TopicPartition tp : records.partitions()) {
+            if (assigned.contains(tp) && !ledger.disowned().contains(tp)) {
+                consumer.seek(tp, records.records(tp).get(0).offset());
+            }
         }
     }
 
@@ -334,7 +371,9 @@ public final class LiveWriter implements AutoCloseable {
             log.warn("Could not commit the last offsets (they will be reprocessed): {}", Redact.describe(e));
         } finally {
             try {
-                consumer.close(Duration.ofSeconds(5));
+                // leave the group even as a static member, so that the others take the partitions over at once
+                consumer.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                        .withTimeout(Duration.ofSeconds(5)));
             } catch (RuntimeException e) {
                 log.warn("Closing the consumer failed: {}", Redact.describe(e));
             }
