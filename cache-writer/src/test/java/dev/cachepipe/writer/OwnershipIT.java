@@ -126,6 +126,9 @@ class OwnershipIT {
                 Thread.sleep(500);
             }
 
+            assertThat(registryA.get(WriterMeters.BATCHES_DISOWNED).counter().count())
+                    .isEqualTo(1);
+
             // A is alive and writes what comes next
             send(upsert("next", 1));
             await("A writes on").atMost(Duration.ofSeconds(60)).until(() -> committed() == 4);

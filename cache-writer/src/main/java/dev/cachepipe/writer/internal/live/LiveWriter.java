@@ -217,6 +217,7 @@ public final class LiveWriter implements AutoCloseable {
         try {
             applied = engine.apply(batch.writes());
             if (!ledger.disowned().isEmpty()) {
+                metrics.batchDisowned();
                 rewindOwned(records);
                 return; // dropped: nothing is committed
             }
