@@ -48,6 +48,12 @@ class FastReplacementIT {
         redis.close();
     }
 
+    /**
+     * With {@code -Dfast.baseline=true} the instances run as before issue 8 (dynamic membership, Kafka's default
+     * 45 s session), to measure what the change improves; the bound on the takeover is not asserted then.
+     */
+    private static final boolean BASELINE = Boolean.getBoolean("fast.baseline");
+
     @Test
     void shouldHandOverWithinSecondsWhenAnInstanceIsKilledAndRestarted() throws Exception {
         TestPipeline p = TestPipeline.configure("fast", redis, 3, "");
@@ -63,12 +69,18 @@ class FastReplacementIT {
                 ConsistencyCheck check = p.check(oracle);
                 Admin admin = EmbeddedKafka.shared().admin()) {
             Groups groups = new Groups(admin, p);
-            a = start(p, configA, "a-1");
             b = start(p, configB, "b");
-            await("both instances hold partitions in both groups")
+            await("B holds every partition of both groups")
                     .atMost(Duration.ofSeconds(180))
                     .ignoreExceptions() // a group is not found until its first member joined
-                    .until(() -> groups.holds("a") && groups.holds("b"));
+                    .until(() -> groups.holdsAll(groups.members()));
+            Set<String> bMembers = groups.members();
+            a = start(p, configA, "a-1");
+            await("A holds partitions in both groups")
+                    .atMost(Duration.ofSeconds(180))
+                    .ignoreExceptions()
+                    .until(() -> groups.holdsSome(bMembers));
+            Set<String> seen = groups.members();
             CompletableFuture<Long> publishing =
                     CompletableFuture.supplyAsync(() -> generator.publishFor(Duration.ofMinutes(6), 300));
             await("events are written")
@@ -82,7 +94,7 @@ class FastReplacementIT {
             await("B holds every partition")
                     .atMost(Duration.ofSeconds(120))
                     .ignoreExceptions()
-                    .until(() -> groups.holdsAll("b"));
+                    .until(() -> groups.holdsAll(bMembers));
             double takeover = seconds(killed);
             log.info("FastReplacementIT: the survivor took over {} s after the kill -9", takeover);
 
@@ -92,26 +104,21 @@ class FastReplacementIT {
             await("A holds partitions again")
                     .atMost(Duration.ofSeconds(120))
                     .ignoreExceptions()
-                    .until(() -> groups.holds("a"));
+                    .until(() -> groups.holdsSome(seen));
             double rejoin = seconds(restarted);
             log.info("FastReplacementIT: the restarted instance held partitions {} s after its start", rejoin);
+            seen.addAll(groups.members());
 
-            // 3. A is killed and started again at once, within its session: it takes its partitions back as the
-            // same static member, without waiting for the session to expire
-            Set<String> before = groups.memberIds("a");
+            // 3. A is killed and started again at once, within its session: as the same static member it takes
+            // its partitions back without waiting for the session to expire
             a.destroyForcibly();
             assertThat(a.waitFor(30, TimeUnit.SECONDS)).isTrue();
             long quick = System.nanoTime();
             a = start(p, configA, "a-3");
-            Process third = a;
-            await("A is running again").atMost(Duration.ofSeconds(120)).until(() -> {
-                assertThat(third.isAlive()).as("third A alive").isTrue();
-                return Files.readString(ChildJvm.log(p.id + "-a-3")).contains("cachepipe running");
-            });
             await("the new A holds partitions (new member ids)")
-                    .atMost(Duration.ofSeconds(120))
+                    .atMost(Duration.ofSeconds(180))
                     .ignoreExceptions()
-                    .until(() -> groups.holds("a", before));
+                    .until(() -> groups.holdsSome(seen));
             double quickRejoin = seconds(quick);
             log.info(
                     "FastReplacementIT: restarted right after a kill -9, the instance held partitions again {} s"
@@ -125,13 +132,17 @@ class FastReplacementIT {
             assertThat(result.mismatches()).isEmpty();
             assertThat(result.total()).isEqualTo(oracle.entityCount());
             log.info(
-                    "FastReplacementIT figures: takeover {} s, restart {} s, restart within the session {} s",
+                    "FastReplacementIT figures{}: takeover {} s, restart {} s, restart within the session {} s",
+                    BASELINE ? " (baseline: dynamic membership, 45 s sessions)" : "",
                     takeover,
                     rejoin,
                     quickRejoin);
-            // generous bounds only: the default session timeout before this change was 45 s
-            assertThat(takeover).as("survivor takeover, s").isLessThan(40);
             assertThat(b.isAlive()).isTrue();
+            assertThat(a.isAlive()).isTrue();
+            if (!BASELINE) {
+                // a generous bound only: before this change a dead instance's partitions waited 45 s
+                assertThat(takeover).as("survivor takeover, s").isLessThan(40);
+            }
         } finally {
             ChildJvm.stop(a);
             ChildJvm.stop(b);
@@ -150,7 +161,11 @@ class FastReplacementIT {
         Files.writeString(
                 file,
                 p.yaml.replace(streamsState, streamsState + "-" + instance)
-                        .replace("kafka:\n", "kafka:\n  instanceId: " + instance + "\n"));
+                        .replace(
+                                "kafka:\n",
+                                BASELINE
+                                        ? "kafka:\n  sessionTimeout: 45s\n"
+                                        : "kafka:\n  instanceId: " + instance + "\n"));
         return file;
     }
 
@@ -158,52 +173,41 @@ class FastReplacementIT {
         return ChildJvm.start(p.id + "-" + name, List.of(), List.of("run", "--config", config.toString()));
     }
 
-    /** Who holds which partitions in the Streams group and the writer group, by static instance id. */
+    /** Who holds which partitions in the Streams group and the writer group, by member id. */
     private record Groups(Admin admin, TestPipeline p) {
-        /** Whether instance {@code id} holds at least one partition in both groups. */
-        boolean holds(String id) throws Exception {
-            return holds(id, Set.of());
-        }
-
-        /** Whether instance {@code id} holds partitions in both groups through members not in {@code old}. */
-        boolean holds(String id, Set<String> old) throws Exception {
-            return partitions(p.id, id, old) > 0 && partitions(p.writerGroup(), id, old) > 0;
-        }
-
-        /** Whether instance {@code id} holds every partition of both groups. */
-        boolean holdsAll(String id) throws Exception {
-            int sources = p.config.sourceTopics().size() * p.config.topics().partitions();
-            return partitions(p.id, id, Set.of()) == sources
-                    && partitions(p.writerGroup(), id, Set.of())
-                            == p.config.topics().partitions();
-        }
-
-        /** The member ids of instance {@code id} in both groups now. */
-        Set<String> memberIds(String id) throws Exception {
+        /** The member ids in both groups now. */
+        Set<String> members() throws Exception {
             Set<String> ids = new HashSet<>();
             for (String group : List.of(p.id, p.writerGroup())) {
                 for (MemberDescription m : members(group)) {
-                    if (of(m, group, id)) {
-                        ids.add(m.consumerId());
-                    }
+                    ids.add(m.consumerId());
                 }
             }
             return ids;
         }
 
-        private int partitions(String group, String instance, Set<String> old) throws Exception {
+        /** Whether members outside {@code others} hold at least one partition in both groups. */
+        boolean holdsSome(Set<String> others) throws Exception {
+            return partitions(p.id, m -> !others.contains(m)) > 0
+                    && partitions(p.writerGroup(), m -> !others.contains(m)) > 0;
+        }
+
+        /** Whether the members {@code ids} hold every partition of both groups. */
+        boolean holdsAll(Set<String> ids) throws Exception {
+            int sources = p.config.sourceTopics().size() * p.config.topics().partitions();
+            return partitions(p.id, ids::contains) == sources
+                    && partitions(p.writerGroup(), ids::contains)
+                            == p.config.topics().partitions();
+        }
+
+        private int partitions(String group, java.util.function.Predicate<String> member) throws Exception {
             int n = 0;
             for (MemberDescription m : members(group)) {
-                if (of(m, group, instance) && !old.contains(m.consumerId())) {
+                if (member.test(m.consumerId())) {
                     n += m.assignment().topicPartitions().size();
                 }
             }
             return n;
-        }
-
-        private boolean of(MemberDescription m, String group, String instance) {
-            String member = m.groupInstanceId().orElse("");
-            return group.equals(p.id) ? member.startsWith(instance + "-") : member.equals(instance + "-writer");
         }
 
         private java.util.Collection<MemberDescription> members(String group) throws Exception {
