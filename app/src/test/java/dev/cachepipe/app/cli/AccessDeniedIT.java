@@ -85,7 +85,8 @@ class AccessDeniedIT {
                         .get(30, TimeUnit.SECONDS);
             }
 
-            Process run = ChildJvm.start(p.id, List.of(), List.of("run", "--config", p.configFile().toString()));
+            Process run = ChildJvm.start(
+                    p.id, List.of(), List.of("run", "--config", p.configFile().toString()));
             try (EventGenerator generator = new EventGenerator(
                     kafka.clientProperties(), EventGenerator.Settings.of(p.policies(), 50, 7L), p.oracle())) {
                 // events flow until cachepipe has something to write
