@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * <p>One iteration: poll → {@link Coalescer} → {@link ApplyEngine} (pipelined script calls retried until every one has
  * a definite reply, then the invalidations of the writes that changed Redis, retried until all are acknowledged) →
  * commit through the {@link OffsetLedger} (partitions still assigned only). While a retry waits, {@link GroupWait}
- * keeps the group membership alive. Nothing is committed before Redis and Kafka acknowledged everything up to it.
+ * keeps the group membership alive; once a partition of the batch was revoked or lost meanwhile, the retries stop and
+ * the batch is dropped ({@link OwnedWait}). Nothing is committed before Redis and Kafka acknowledged everything up to
+ * it.
  */
 public final class LiveWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger("dev.cachepipe.writer.CacheWriter");
