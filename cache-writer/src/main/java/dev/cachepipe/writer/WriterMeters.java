@@ -27,6 +27,11 @@ public final class WriterMeters {
     public static final String COALESCED = WRITER_PREFIX + "coalesced";
     /** Counter: mutation records that did not decode or could not be applied. */
     public static final String SKIPPED = WRITER_PREFIX + "skipped";
+    /**
+     * Counter: batches dropped before they were fully written and announced, because a partition of theirs was revoked
+     * or lost meanwhile (their new owner writes them; nothing of theirs is committed).
+     */
+    public static final String BATCHES_DISOWNED = WRITER_PREFIX + "batches.disowned";
     /** Gauge: mutation records not yet read by this writer, over its assigned partitions. */
     public static final String LAG = WRITER_PREFIX + "lag";
     /** Gauge: 1 while Redis and Kafka are reachable, else 0. */

@@ -32,6 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #shared()} gives one broker per JVM, stopped when the JVM exits; tests give their topics unique names.
  * {@link #stop()} and {@link #start()} restart the same broker on the same ports with its data, for outage tests.
+ * {@link #startTemporary(Options)} starts one with its client listener secured (SASL, TLS) and any further broker
+ * settings, e.g. an authorizer with ACLs.
  */
 public final class EmbeddedKafka implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
@@ -41,12 +43,88 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final boolean deleteOnClose;
     private final int brokerPort;
     private final int controllerPort;
+    private final Options options;
     private final Properties props;
     private KafkaRaftServer server;
 
-    private EmbeddedKafka(Path dir, boolean deleteOnClose) {
+    /**
+     * How the broker's client listener is secured and what else the broker is told.
+     *
+     * @param securityProtocol of the client listener (also its listener name and the inter-broker one): {@code
+     *     PLAINTEXT}, {@code SASL_PLAINTEXT}, {@code SSL} or {@code SASL_SSL}
+     * @param brokerProperties further broker settings, set last (e.g. {@code sasl.enabled.mechanisms}, {@code
+     *     listener.name.sasl_plaintext.plain.sasl.jaas.config}, {@code ssl.keystore.location}, {@code
+     *     authorizer.class.name}, {@code super.users})
+     * @param clientProperties what this class's own clients ({@link #admin()}) need to connect, e.g. {@code
+     *     security.protocol}, {@code sasl.*}, {@code ssl.*}; a super user's, when there is an authorizer
+     */
+    public record Options(
+            String securityProtocol, Map<String, String> brokerProperties, Map<String, Object> clientProperties) {
+        public Options {
+            if (!List.of("PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL").contains(securityProtocol)) {
+                throw new IllegalArgumentException("securityProtocol must be PLAINTEXT, SASL_PLAINTEXT, SSL or"
+                        + " SASL_SSL but was " + securityProtocol);
+            }
+            brokerProperties = Map.copyOf(brokerProperties);
+            clientProperties = Map.copyOf(clientProperties);
+        }
+
+        /** No security: what {@link #shared()} uses. */
+        public static Options plaintext() {
+            return new Options("PLAINTEXT", Map.of(), Map.of());
+        }
+
+        /**
+         * SASL/PLAIN on the client listener with the {@code StandardAuthorizer}: {@code superUser} may do anything
+         * ({@link #admin()} connects as it), every other user only what ACLs allow (none at first).
+         *
+         * @param users name → password of the other users
+         */
+        public static Options saslPlainWithAcls(String superUser, String superPassword, Map<String, String> users) {
+            StringBuilder jaas = new StringBuilder(plainLogin(superUser, superPassword));
+            jaas.setLength(jaas.length() - 1); // the ';'
+            jaas.append(" user_")
+                    .append(superUser)
+                    .append("=\"")
+                    .append(superPassword)
+                    .append('"');
+            users.forEach((user, password) -> jaas.append(" user_")
+                    .append(user)
+                    .append("=\"")
+                    .append(password)
+                    .append('"'));
+            jaas.append(';');
+            return new Options(
+                    "SASL_PLAINTEXT",
+                    Map.of(
+                            "sasl.enabled.mechanisms", "PLAIN",
+                            "sasl.mechanism.inter.broker.protocol", "PLAIN",
+                            "listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.toString(),
+                            "authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                            // ANONYMOUS: the broker itself, on the (plaintext, loopback) controller listener
+                            "super.users", "User:" + superUser + ";User:ANONYMOUS",
+                            "allow.everyone.if.no.acl.found", "false"),
+                    saslPlainClient(superUser, superPassword));
+        }
+
+        /** Client settings to connect as {@code user} over SASL_PLAINTEXT with mechanism PLAIN. */
+        public static Map<String, Object> saslPlainClient(String user, String password) {
+            return Map.of(
+                    "security.protocol", "SASL_PLAINTEXT",
+                    "sasl.mechanism", "PLAIN",
+                    "sasl.jaas.config", plainLogin(user, password));
+        }
+
+        private static String plainLogin(String user, String password) {
+            return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user
+                    + "\" password=\"" + password + "\";";
+        }
+    }
+
+    private EmbeddedKafka(Path dir, boolean deleteOnClose, Options options) {
         this.dir = dir;
         this.deleteOnClose = deleteOnClose;
+        this.options = options;
         this.brokerPort = FreePorts.next();
         this.controllerPort = FreePorts.next();
         this.props = serverProperties();
@@ -56,7 +134,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** The broker shared by everything in this JVM, started on first use and stopped at JVM exit. */
     public static synchronized EmbeddedKafka shared() {
         if (shared == null) {
-            EmbeddedKafka kafka = new EmbeddedKafka(Files2.tempDir("cachepipe-kafka-"), true);
+            EmbeddedKafka kafka = new EmbeddedKafka(Files2.tempDir("cachepipe-kafka-"), true, Options.plaintext());
             kafka.start();
             Runtime.getRuntime().addShutdownHook(new Thread(kafka::close, "embedded-kafka-shutdown"));
             shared = kafka;
@@ -66,7 +144,14 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Starts a private broker in a new temporary directory under {@code java.io.tmpdir}, deleted on close. */
     public static EmbeddedKafka startTemporary() {
-        EmbeddedKafka kafka = new EmbeddedKafka(Files2.tempDir("cachepipe-kafka-"), true);
+        EmbeddedKafka kafka = new EmbeddedKafka(Files2.tempDir("cachepipe-kafka-"), true, Options.plaintext());
+        kafka.start();
+        return kafka;
+    }
+
+    /** Starts a private broker with {@code options} in a new temporary directory, deleted on close. */
+    public static EmbeddedKafka startTemporary(Options options) {
+        EmbeddedKafka kafka = new EmbeddedKafka(Files2.tempDir("cachepipe-kafka-"), true, options);
         kafka.start();
         return kafka;
     }
@@ -78,7 +163,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        EmbeddedKafka kafka = new EmbeddedKafka(dir, false);
+        EmbeddedKafka kafka = new EmbeddedKafka(dir, false, Options.plaintext());
         kafka.start();
         return kafka;
     }
@@ -148,9 +233,16 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    /** A new admin client for this broker; the caller closes it. */
+    /** A new admin client for this broker (with {@link Options#clientProperties()}); the caller closes it. */
     public Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+        return Admin.create(clientProperties());
+    }
+
+    /** {@code bootstrap.servers} and what a client needs to connect ({@link Options#clientProperties()}). */
+    public Map<String, Object> clientProperties() {
+        Map<String, Object> m = new java.util.HashMap<>(options.clientProperties());
+        m.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return m;
     }
 
     @Override
@@ -169,11 +261,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("process.roles", "broker,controller");
         p.put("node.id", "1");
         p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        String client = options.securityProtocol();
+        p.put("listeners", client + "://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", client + "://127.0.0.1:" + brokerPort);
         p.put("controller.listener.names", "CONTROLLER");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("inter.broker.listener.name", client);
+        p.put("listener.security.protocol.map", client + ":" + client + ",CONTROLLER:PLAINTEXT");
         p.put("log.dirs", dir.resolve("data").toString());
         p.put("auto.create.topics.enable", "false");
         p.put("num.partitions", "1");
@@ -186,6 +279,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("log.cleaner.backoff.ms", "1000");
+        p.putAll(options.brokerProperties());
         return p;
     }
 

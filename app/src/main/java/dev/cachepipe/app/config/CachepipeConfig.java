@@ -53,10 +53,28 @@ public record CachepipeConfig(
         domainEventWriterSchemas = List.copyOf(domainEventWriterSchemas);
     }
 
-    /** Kafka connection and Streams settings. */
-    public record Kafka(String bootstrapServers, String applicationId, Map<String, String> properties, Path stateDir) {
+    /**
+     * Kafka connection and Streams settings.
+     *
+     * @param instanceId this instance's static group membership id ({@code group.instance.id}: Kafka Streams derives
+     *     one per stream thread from it, the writer uses {@code <instanceId>-writer}), or empty for dynamic membership
+     * @param sessionTimeout how long the group waits for a silent member (Streams and the writer) before others take
+     *     over its partitions
+     */
+    public record Kafka(
+            String bootstrapServers,
+            String applicationId,
+            Map<String, String> properties,
+            Path stateDir,
+            String instanceId,
+            Duration sessionTimeout) {
         public Kafka {
             properties = Map.copyOf(properties);
+        }
+
+        /** Whether this instance is a static group member ({@link #instanceId()} is set). */
+        public boolean staticMembership() {
+            return !instanceId.isEmpty();
         }
 
         public boolean embedded() {
@@ -66,7 +84,8 @@ public record CachepipeConfig(
         @Override
         public String toString() {
             return "Kafka[bootstrapServers=" + bootstrapServers + ", applicationId=" + applicationId + ", properties="
-                    + Redact.properties(properties) + ", stateDir=" + stateDir + "]";
+                    + Redact.properties(properties) + ", stateDir=" + stateDir + ", instanceId=" + instanceId
+                    + ", sessionTimeout=" + sessionTimeout + "]";
         }
     }
 
@@ -151,19 +170,23 @@ public record CachepipeConfig(
         top.allowOnly("kafka", "redis", "topics", "writer", "topology", "entities", "schemas");
 
         Section k = top.section("kafka");
-        k.allowOnly("bootstrapServers", "applicationId", "properties", "stateDir");
+        k.allowOnly("bootstrapServers", "applicationId", "properties", "stateDir", "instanceId", "sessionTimeout");
         String applicationId = k.nonBlank("applicationId", "cachepipe");
         if (!applicationId.matches("[A-Za-z0-9._-]+")) {
             throw new ConfigException(k.key("applicationId"), applicationId, "allowed characters: A-Z a-z 0-9 . _ -");
         }
+        Map<String, String> kafkaProperties = k.stringMap("properties");
         Kafka kafka = new Kafka(
                 k.nonBlank("bootstrapServers", EMBEDDED),
                 applicationId,
-                k.stringMap("properties"),
+                kafkaProperties,
                 Path.of(k.nonBlank(
                         "stateDir",
                         Path.of(System.getProperty("java.io.tmpdir"), "cachepipe-state")
-                                .toString())));
+                                .toString())),
+                k.string("instanceId", "").strip(),
+                k.duration("sessionTimeout", "10s"));
+        validateMembership(k, kafka);
 
         Section r = top.section("redis");
         r.allowOnly("uri", "username", "password", "keyPrefix", "timeout");
@@ -221,6 +244,32 @@ public record CachepipeConfig(
         Map<String, EntityPolicy> entities = entities(top.section("entities"), topics);
         return new CachepipeConfig(
                 kafka, redis, topics, writer, topology, entities, writerSchemas(top.section("schemas"), baseDir));
+    }
+
+    /** {@code kafka.instanceId} and {@code kafka.sessionTimeout}: the values a broker accepts by default. */
+    private static void validateMembership(Section k, Kafka kafka) {
+        if (kafka.staticMembership()) {
+            if (!kafka.instanceId().matches("[A-Za-z0-9._-]{1,200}")) {
+                throw new ConfigException(
+                        k.key("instanceId"),
+                        kafka.instanceId(),
+                        "allowed characters: A-Z a-z 0-9 . _ - (at most 200), or empty for dynamic membership");
+            }
+            if (kafka.properties().containsKey("group.instance.id")) {
+                throw new ConfigException(
+                        k.key("instanceId"),
+                        kafka.instanceId(),
+                        "set either kafka.instanceId or kafka.properties group.instance.id, not both");
+            }
+        }
+        Duration t = kafka.sessionTimeout();
+        if (t.compareTo(Duration.ofSeconds(6)) < 0 || t.compareTo(Duration.ofMinutes(30)) > 0) {
+            throw new ConfigException(
+                    k.key("sessionTimeout"),
+                    Durations.format(t),
+                    "must be between 6s and 30m (a broker's default group.min.session.timeout.ms and"
+                            + " group.max.session.timeout.ms)");
+        }
     }
 
     /**

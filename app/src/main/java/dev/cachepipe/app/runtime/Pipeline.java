@@ -2,6 +2,7 @@ package dev.cachepipe.app.runtime;
 
 import dev.cachepipe.app.config.CachepipeConfig;
 import dev.cachepipe.app.config.ConfigException;
+import dev.cachepipe.support.AccessDenied;
 import dev.cachepipe.support.kafka.PartitionLeaders;
 import dev.cachepipe.topology.CachepipeTopology;
 import dev.cachepipe.writer.CacheRebuild;
@@ -10,6 +11,7 @@ import dev.cachepipe.writer.WriterConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,8 +24,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -48,6 +52,9 @@ public final class Pipeline implements AutoCloseable {
     /** Room for the key, the ids and the other fields of a mutation beside its payload. */
     private static final int MUTATION_OVERHEAD = 64 * 1024;
 
+    /** Appended to {@code kafka.instanceId} for the writer's consumer, so that it differs from the stream threads'. */
+    static final String WRITER_INSTANCE_SUFFIX = "-writer";
+
     private final KafkaStreams streams;
     private final CacheWriter writer;
     private final Thread writerThread;
@@ -71,16 +78,25 @@ public final class Pipeline implements AutoCloseable {
         try {
             writer.run();
         } catch (RuntimeException | Error e) {
-            failure.complete("the cache writer stopped: " + e);
+            AccessDenied denied = AccessDenied.in("Kafka refused the cache writer", e);
+            failure.complete("the cache writer stopped: " + (denied != null ? denied.getMessage() : e));
         }
     }
 
     /**
      * A stream thread that died is replaced (the task retries its records), but a record that kills every thread
      * that touches it would loop forever: after {@link #MAX_THREAD_REPLACEMENTS} deaths within {@link
-     * #REPLACE_WINDOW} the pipeline stops and reports why, so an orchestrator restarts it and alerts.
+     * #REPLACE_WINDOW} the pipeline stops and reports why, so an orchestrator restarts it and alerts. An authorization
+     * or authentication failure stops it at once: no new thread would fare better.
      */
     private StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamThreadFailure(Throwable e) {
+        AccessDenied denied = AccessDenied.in("Kafka refused Kafka Streams", e);
+        if (denied != null) {
+            // no replacement thread would be allowed more: stop now, so that `run` exits and says why
+            log.error("Stream thread failed: {}; stopping the pipeline", denied.getMessage(), e);
+            failure.complete(denied.getMessage());
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        }
         if (threadDeaths.recordAndCheck(System.nanoTime())) {
             log.error(
                     "Stream threads failed {} times within {}; stopping the pipeline",
@@ -108,6 +124,7 @@ public final class Pipeline implements AutoCloseable {
 
         Properties props = new Properties();
         props.putAll(config.kafka().properties());
+        props.putAll(membership(config.kafka(), ""));
         // with the registry: the dead-letter handlers count into it (see CachepipeTopology.streamsProperties)
         props.putAll(CachepipeTopology.streamsProperties(config.topologyConfig(), registry));
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.kafka().applicationId());
@@ -155,13 +172,35 @@ public final class Pipeline implements AutoCloseable {
     }
 
     /**
-     * The cache writer's configuration: group {@code <applicationId>-writer}, the key prefix (self-healing on) and
-     * the marker check interval.
+     * The group membership settings of Kafka Streams ({@code suffix} empty: Streams derives one {@code
+     * group.instance.id} per stream thread) or of the writer: {@code group.instance.id} = {@code kafka.instanceId} +
+     * {@code suffix} when one is set; {@code session.timeout.ms} = {@code kafka.sessionTimeout}, so that the others take
+     * over a dead instance's partitions within it, and a heartbeat of a third of it (at most 3 s). What {@code
+     * kafka.properties} sets explicitly wins.
+     */
+    static Map<String, String> membership(CachepipeConfig.Kafka kafka, String suffix) {
+        Map<String, String> m = new HashMap<>();
+        if (kafka.staticMembership()) {
+            m.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, kafka.instanceId() + suffix);
+        }
+        long session = kafka.sessionTimeout().toMillis();
+        m.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, Long.toString(session));
+        m.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Long.toString(Math.min(3000, session / 3)));
+        m.keySet().removeAll(kafka.properties().keySet());
+        return m;
+    }
+
+    /**
+     * The cache writer's configuration: group {@code <applicationId>-writer} (a static member {@code
+     * <instanceId>-writer} when {@code kafka.instanceId} is set), the key prefix (self-healing on) and the marker
+     * check interval.
      */
     public static WriterConfig writerConfig(CachepipeConfig config, String bootstrapServers) {
+        Map<String, String> kafkaProperties = new HashMap<>(config.kafka().properties());
+        kafkaProperties.putAll(membership(config.kafka(), WRITER_INSTANCE_SUFFIX));
         return new WriterConfig(
                         bootstrapServers,
-                        config.kafka().properties(),
+                        kafkaProperties,
                         config.kafka().applicationId() + "-writer",
                         config.topics().mutations(),
                         config.topics().invalidations(),
@@ -222,7 +261,9 @@ public final class Pipeline implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        streams.close(Duration.ofSeconds(30));
+        // leave the group even as a static member, so that the others take the partitions over at once
+        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(30)));
         log.info("cachepipe stopped");
     }
 

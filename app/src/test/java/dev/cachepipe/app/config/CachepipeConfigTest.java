@@ -57,6 +57,36 @@ class CachepipeConfigTest {
     }
 
     @Test
+    void shouldUseDynamicMembershipAndTenSecondSessionsByDefaultAndTakeAnInstanceId() {
+        CachepipeConfig defaults = CachepipeConfig.parse(MINIMAL, Map.of());
+        assertThat(defaults.kafka().staticMembership()).isFalse();
+        assertThat(defaults.kafka().sessionTimeout()).isEqualTo(Duration.ofSeconds(10));
+        CachepipeConfig bundled = CachepipeConfig.parse(readDefault(), Map.of("CACHEPIPE_INSTANCE_ID", "pod-0"));
+        assertThat(bundled.kafka().instanceId()).isEqualTo("pod-0");
+        assertThat(bundled.kafka().sessionTimeout()).isEqualTo(Duration.ofSeconds(10));
+        CachepipeConfig set =
+                CachepipeConfig.parse("kafka:\n  instanceId: node-1\n  sessionTimeout: 30s\n" + MINIMAL, Map.of());
+        assertThat(set.kafka().staticMembership()).isTrue();
+        assertThat(set.kafka().sessionTimeout()).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void shouldRefuseABadInstanceIdOrSessionTimeoutNamingKeyValueAndAllowed() {
+        assertThatThrownBy(() -> CachepipeConfig.parse("kafka:\n  instanceId: 'a b'\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("kafka.instanceId")
+                .hasMessageContaining("'a b'")
+                .hasMessageContaining("allowed characters");
+        assertThatThrownBy(() -> CachepipeConfig.parse(
+                        "kafka:\n  instanceId: x\n  properties: {group.instance.id: y}\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("kafka.instanceId")
+                .hasMessageContaining("not both");
+        assertThatThrownBy(() -> CachepipeConfig.parse("kafka:\n  sessionTimeout: 2s\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("kafka.sessionTimeout")
+                .hasMessageContaining("'2s'")
+                .hasMessageContaining("between 6s and 30m");
+    }
+
+    @Test
     void shouldRememberVersionsForAWeekByDefaultAndRefuseLessThanAMinute() {
         CachepipeConfig defaults = CachepipeConfig.parse(MINIMAL, Map.of());
         assertThat(defaults.topologyConfig().versionRetention()).isEqualTo(Duration.ofDays(7));

@@ -50,6 +50,13 @@ public final class TestPipeline implements AutoCloseable {
 
     /** A configuration for a test named {@code name}; nothing started. */
     public static TestPipeline configure(String name, RedisServer redis, int partitions, String kafkaProperties) {
+        return configure(
+                name, redis, partitions, kafkaProperties, EmbeddedKafka.shared().bootstrapServers());
+    }
+
+    /** As {@link #configure(String, RedisServer, int, String)}, against the broker at {@code bootstrapServers}. */
+    public static TestPipeline configure(
+            String name, RedisServer redis, int partitions, String kafkaProperties, String bootstrapServers) {
         String id = name + "-" + UUID.randomUUID().toString().substring(0, 8);
         Path stateDir = Path.of(System.getProperty("java.io.tmpdir"), "streams", id);
         String yaml = """
@@ -87,12 +94,7 @@ public final class TestPipeline implements AutoCloseable {
                     ttlJitter: 0
                     tombstoneTtl: 30m
                 """.formatted(
-                        EmbeddedKafka.shared().bootstrapServers(),
-                        id,
-                        stateDir.toAbsolutePath(),
-                        redis.uri(),
-                        kafkaProperties,
-                        partitions);
+                        bootstrapServers, id, stateDir.toAbsolutePath(), redis.uri(), kafkaProperties, partitions);
         return new TestPipeline(id, yaml);
     }
 

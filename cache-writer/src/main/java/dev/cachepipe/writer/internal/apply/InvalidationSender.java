@@ -3,6 +3,7 @@ package dev.cachepipe.writer.internal.apply;
 import dev.cachepipe.avro.CacheInvalidation;
 import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.schemas.Redact;
+import dev.cachepipe.support.AccessDenied;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -49,7 +50,11 @@ final class InvalidationSender implements AutoCloseable {
         producer.close(java.time.Duration.ofSeconds(5));
     }
 
-    /** Sends every invalidation, flushes, and returns those that were not acknowledged. */
+    /**
+     * Sends every invalidation, flushes, and returns those that were not acknowledged.
+     *
+     * @throws AccessDenied if Kafka refused cachepipe's principal (no retry helps)
+     */
     Outcome sendAll(List<CacheInvalidation> pending) {
         List<Future<RecordMetadata>> futures = new ArrayList<>(pending.size());
         for (CacheInvalidation inv : pending) {
@@ -63,6 +68,7 @@ final class InvalidationSender implements AutoCloseable {
             if (error == null) {
                 continue;
             }
+            AccessDenied.check("Kafka refused to publish invalidations to topic " + topic, error);
             CacheInvalidation inv = pending.get(i);
             if (error instanceof RecordTooLargeException && inv.getPayload() != null) {
                 inv = CacheInvalidation.newBuilder(inv)

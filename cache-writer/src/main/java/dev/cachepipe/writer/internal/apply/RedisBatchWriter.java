@@ -1,6 +1,7 @@
 package dev.cachepipe.writer.internal.apply;
 
 import dev.cachepipe.schemas.Redact;
+import dev.cachepipe.support.AccessDenied;
 import dev.cachepipe.support.redis.Futures;
 import dev.cachepipe.support.redis.LuaScript;
 import dev.cachepipe.support.redis.RedisConnector;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The connection comes from the driver's {@link RedisConnector}: it fails fast (every command has a timeout,
  * commands issued while disconnected are rejected at once) and reconnects by itself. A {@code NOSCRIPT} reply is
- * handled by the {@link ScriptRunner} within the same attempt. Used by one thread only.
+ * handled by the {@link ScriptRunner} within the same attempt. A reply that refuses the user ({@code NOPERM},
+ * {@code WRONGPASS}, {@code NOAUTH}) throws {@link AccessDenied}: no retry helps. Used by one thread only.
  */
 public final class RedisBatchWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisBatchWriter.class);
@@ -85,6 +87,7 @@ public final class RedisBatchWriter implements AutoCloseable {
             if (c != null) {
                 c.closeAsync();
             }
+            AccessDenied.check("Redis at " + endpoint() + " refused cachepipe's user", e);
             return "cannot connect to " + endpoint() + ": " + Redact.describe(e);
         }
     }
@@ -148,6 +151,7 @@ public final class RedisBatchWriter implements AutoCloseable {
                 w.replied(reply, ackAt[i] != 0 ? ackAt[i] : System.currentTimeMillis());
             } catch (ExecutionException e) {
                 Throwable cause = Futures.unwrap(e);
+                AccessDenied.check("Redis at " + endpoint() + " refused a cache write", cause);
                 // Timeout, connection lost, or an error reply: it may have run. A replica's READONLY reply (e.g.
                 // after a failover behind a DNS name) did not, but reconnecting finds the new primary.
                 w.outcomeUnknown();
@@ -256,6 +260,7 @@ public final class RedisBatchWriter implements AutoCloseable {
             f.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
             return null;
         } catch (ExecutionException e) {
+            AccessDenied.check("Redis at " + endpoint() + " refused PING", e.getCause());
             return Redact.describe(e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
             return "no reply to PING within " + timeout;

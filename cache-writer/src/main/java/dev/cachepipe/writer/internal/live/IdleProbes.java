@@ -1,6 +1,7 @@
 package dev.cachepipe.writer.internal.live;
 
 import dev.cachepipe.schemas.Redact;
+import dev.cachepipe.support.AccessDenied;
 import dev.cachepipe.writer.internal.apply.Health;
 import dev.cachepipe.writer.internal.apply.RedisBatchWriter;
 import java.time.Duration;
@@ -69,6 +70,7 @@ final class IdleProbes {
         } catch (WakeupException | InterruptException e) {
             throw e;
         } catch (KafkaException e) {
+            AccessDenied.check("Kafka refused to list topics", e);
             kafkaHealth.down("no answer from the Kafka cluster: " + Redact.describe(e));
         }
         lastKafkaContactNanos = System.nanoTime();

@@ -25,19 +25,16 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -52,7 +49,9 @@ import org.slf4j.LoggerFactory;
  * <p>One iteration: poll → {@link Coalescer} → {@link ApplyEngine} (pipelined script calls retried until every one has
  * a definite reply, then the invalidations of the writes that changed Redis, retried until all are acknowledged) →
  * commit through the {@link OffsetLedger} (partitions still assigned only). While a retry waits, {@link GroupWait}
- * keeps the group membership alive. Nothing is committed before Redis and Kafka acknowledged everything up to it.
+ * keeps the group membership alive; once a partition of the batch was revoked or lost meanwhile, the retries stop and
+ * the batch is dropped ({@link OwnedWait}). Nothing is committed before Redis and Kafka acknowledged everything up to
+ * it.
  */
 public final class LiveWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger("dev.cachepipe.writer.CacheWriter");
@@ -114,7 +113,7 @@ public final class LiveWriter implements AutoCloseable {
         }
         this.consumer = c;
         this.metrics = m;
-        this.ledger = new OffsetLedger(consumer, kafkaHealth, groupWait::paused);
+        this.ledger = new OffsetLedger(consumer, config.groupId(), kafkaHealth, groupWait::paused);
         this.probes = new IdleProbes(redis, consumer, redisHealth, kafkaHealth);
         this.coalescer = new Coalescer(AvroSerde.of(CacheMutation.class), new Coalescer.Rules() {
             @Override
@@ -144,26 +143,8 @@ public final class LiveWriter implements AutoCloseable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             ledger.onPartitionsAssigned(partitions);
-            Map<TopicPartition, Long> committed = new HashMap<>();
-            if (!partitions.isEmpty()) {
-                try {
-                    consumer.committed(new HashSet<>(partitions), Duration.ofSeconds(10))
-                            .forEach((tp, o) -> {
-                                if (o != null) {
-                                    committed.put(tp, o.offset());
-                                }
-                            });
-                } catch (KafkaException e) {
-                    if (e instanceof WakeupException || e instanceof InterruptException) {
-                        throw e;
-                    }
-                    log.debug(
-                            "No committed offsets for {} (their watermarks are checked against what this writer"
-                                    + " writes): {}",
-                            partitions,
-                            Redact.describe(e));
-                }
-            }
+            // the committed offsets the ledger read: a Redis whose watermark is below one went back in time
+            Map<TopicPartition, Long> committed = ledger.committedAtAssignment(partitions);
             watermarks.assigned(partitions, committed);
         }
 
@@ -175,7 +156,24 @@ public final class LiveWriter implements AutoCloseable {
     }
 
     private RetryLoop retryLoop(Health health, Runnable onRetry) {
-        return new RetryLoop(config.retryBackoffMin(), config.retryBackoffMax(), health, onRetry, groupWait);
+        return new RetryLoop(config.retryBackoffMin(), config.retryBackoffMax(), health, onRetry, new OwnedWait());
+    }
+
+    /**
+     * How a batch's retries wait: as {@link GroupWait} does (the rebalance listener runs in its polls), and they stop
+     * as soon as a partition of the batch was revoked or lost: its new owner writes it, a late write here could undo
+     * that owner's newer writes (after their tombstones expired).
+     */
+    private final class OwnedWait implements RetryLoop.Waiter {
+        @Override
+        public boolean stopped() {
+            return groupWait.stopped() || !ledger.disowned().isEmpty();
+        }
+
+        @Override
+        public void step(Duration atMost) {
+            groupWait.step(atMost);
+        }
     }
 
     /** What the live writer does around each batch the engine applies. */
@@ -256,9 +254,16 @@ public final class LiveWriter implements AutoCloseable {
         metrics.batch(batch.records(), batch.coalesced(), batch.skipped().size());
         boolean applied;
         Watermarks.Raise raise = watermarks.raise(batch.nextOffsets());
+        ledger.batchStarted(records.partitions());
         try {
             applied = engine.apply(batch.writes(), raise.trailer());
+            if (!ledger.disowned().isEmpty()) {
+                metrics.batchDisowned();
+                rewindOwned(records);
+                return; // dropped: nothing is committed
+            }
         } finally {
+            ledger.batchEnded();
             groupWait.resume();
         }
         if (!applied) {
@@ -271,6 +276,19 @@ public final class LiveWriter implements AutoCloseable {
             schemaHealth.up();
         } else {
             holdBlocked(batch.blocked());
+        }
+    }
+
+    /**
+     * A dropped batch's partitions that stayed assigned throughout (a cooperative rebalance took only others) are read
+     * again from the batch's first records; those that were revoked or lost start from the committed offsets.
+     */
+    private void rewindOwned(ConsumerRecords<String, byte[]> records) {
+        Set<TopicPartition> assigned = consumer.assignment();
+        for (TopicPartition tp : records.partitions()) {
+            if (assigned.contains(tp) && !ledger.disowned().contains(tp)) {
+                consumer.seek(tp, records.records(tp).get(0).offset());
+            }
         }
     }
 
@@ -397,7 +415,9 @@ public final class LiveWriter implements AutoCloseable {
             log.warn("Could not commit the last offsets (they will be reprocessed): {}", Redact.describe(e));
         } finally {
             try {
-                consumer.close(Duration.ofSeconds(5));
+                // leave the group even as a static member, so that the others take the partitions over at once
+                consumer.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                        .withTimeout(Duration.ofSeconds(5)));
             } catch (RuntimeException e) {
                 log.warn("Closing the consumer failed: {}", Redact.describe(e));
             }

@@ -25,6 +25,7 @@ final class WriterMetrics implements AutoCloseable {
     private final Counter kafkaRetries;
     private final Counter coalesced;
     private final Counter skipped;
+    private final Counter batchesDisowned;
     private volatile long lag;
 
     WriterMetrics(MeterRegistry registry, BooleanSupplier healthy) {
@@ -41,6 +42,8 @@ final class WriterMetrics implements AutoCloseable {
         coalesced = meters.counter(
                 COALESCED, "Mutations dropped because a higher version of the same key was in the batch");
         skipped = meters.counter(SKIPPED, "Mutation records that did not decode or could not be applied");
+        batchesDisowned = meters.counter(
+                BATCHES_DISOWNED, "Batches dropped in flight because a partition of theirs was revoked or lost");
         meters.gauge(
                 LAG,
                 "Mutation records not yet read by this writer, over its assigned partitions",
@@ -96,6 +99,10 @@ final class WriterMetrics implements AutoCloseable {
 
     void kafkaRetry() {
         kafkaRetries.increment();
+    }
+
+    void batchDisowned() {
+        batchesDisowned.increment();
     }
 
     @Override

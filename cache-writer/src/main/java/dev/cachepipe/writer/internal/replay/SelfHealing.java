@@ -1,6 +1,7 @@
 package dev.cachepipe.writer.internal.replay;
 
 import dev.cachepipe.schemas.Redact;
+import dev.cachepipe.support.AccessDenied;
 import dev.cachepipe.support.redis.RedisConnector;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.WriterConfig;
@@ -67,6 +68,7 @@ public final class SelfHealing implements AutoCloseable {
         try {
             r = new RebuildLease(marker, token).begin(false, holder);
         } catch (RuntimeException e) {
+            AccessDenied.check("Redis refused the marker check on " + Marker.key(config.keyPrefix()), e);
             log.debug("Could not check the marker {}: {}", Marker.key(config.keyPrefix()), Redact.describe(e));
             return;
         }
