@@ -300,6 +300,9 @@ class CacheRebuildIT {
                 .isZero();
         assertThat(entry(key("user", "f999")).state()).isEqualTo(CacheEntry.State.VALUE);
         assertThat(result.progress().read()).isEqualTo(1002);
+        assertThat(result.progress().applied())
+                .as("the newest state of each key: 1,000 upserts, one delete")
+                .isEqualTo(1001);
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.cachepipe.support.redis.RedisConnector;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.CacheRebuild.Outcome;
 import dev.cachepipe.writer.CacheRebuild.Progress;
+import dev.cachepipe.writer.WriteOutcome;
 import dev.cachepipe.writer.WriterConfig;
 import dev.cachepipe.writer.internal.apply.Announcer;
 import dev.cachepipe.writer.internal.apply.ApplyEngine;
@@ -232,20 +233,20 @@ public final class ReplayDriver {
             }
         });
         long t0 = System.nanoTime();
-        long[] written = {0};
-        Outcome outcome = pass(
-                source,
-                coalescer,
-                guards,
-                lease,
-                cancelled,
-                (batch, read) -> written[0] += batch.writes().size());
+        long[] applied = {0};
+        Outcome outcome = pass(source, coalescer, guards, lease, cancelled, (batch, read) -> {
+            long n = batch.writes().stream()
+                    .filter(w -> w.outcome() == WriteOutcome.APPLIED)
+                    .count();
+            applied[0] += n;
+            metrics.guarded(n);
+        });
         log.info(
-                "Rebuild: first pass {} after {} ms: {} guards written (one below each key's newest version in the"
-                        + " topic); second pass: the records themselves",
+                "Rebuild: first pass {} after {} ms: {} guards written (a fence one below a key's newest version in the"
+                        + " topic, where Redis held nothing newer); second pass: the records themselves",
                 outcome == Outcome.COMPLETED ? "done" : "stopped (" + outcome + ")",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
-                written[0]);
+                applied[0]);
         return outcome;
     }
 
