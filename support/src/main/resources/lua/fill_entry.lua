@@ -16,14 +16,19 @@
 -- ARGV[4]  content type (field ct); empty string = none
 -- ARGV[5]  occurredAt, epoch milliseconds, decimal (field ts): when the loader ran
 -- ARGV[6]  TTL in milliseconds, decimal > 0
+-- ARGV[7]  optional: '1' = when the fill is dropped, reply with what the key holds instead of 0 (so that the caller
+--          can return the newer state without a second read that could already see something else)
 --
 -- Returns 1 = stored (key replaced by v, d, ct, ts and PEXPIRE ttl),
---         0 = dropped (Redis holds something newer, or the key changed since the load began; nothing changed).
+--         0 = dropped (Redis holds something newer, or the key changed since the load began; nothing changed),
+--         or, with ARGV[7] = '1', dropped: an array of the fields v, d, ct, del, inv of the key as it is (nil for a
+--         field it lacks; 0 instead if the key is not a hash).
 --
 -- Versions are compared as decimal strings (length first, then byte by byte), never with tonumber, which loses
 -- precision above 2^53. All arguments are validated before anything is written. One key per call: Cluster safe.
 local key = KEYS[1]
 local version, expect, payload, ctype, ts, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local reply_found = ARGV[7] == '1'
 
 local function canonical(s)
   return type(s) == 'string' and string.match(s, '^%d+$') ~= nil and (#s == 1 or string.sub(s, 1, 1) ~= '0')
@@ -43,8 +48,23 @@ local function compare(a, b)
   return 0
 end
 
-if #KEYS ~= 1 or #ARGV ~= 6 then
-  return redis.error_reply('ERR fill_entry expects 1 key and 6 arguments')
+-- The reply of a dropped fill: 0, or (ARGV[7] = '1') what the key holds.
+local function dropped()
+  if not reply_found then
+    return 0
+  end
+  local found = redis.pcall('HMGET', key, 'v', 'd', 'ct', 'del', 'inv')
+  if type(found) ~= 'table' or found.err then
+    return 0
+  end
+  return found
+end
+
+if #KEYS ~= 1 or (#ARGV ~= 6 and #ARGV ~= 7) then
+  return redis.error_reply('ERR fill_entry expects 1 key and 6 or 7 arguments')
+end
+if #ARGV == 7 and ARGV[7] ~= '' and ARGV[7] ~= '1' then
+  return redis.error_reply("ERR fill_entry: ARGV[7] must be '' or '1'")
 end
 if not canonical(version) then
   return redis.error_reply('ERR fill_entry: version must be a canonical non-negative decimal')
@@ -65,18 +85,18 @@ if expect == '*' then
     local c = compare(version, stored)
     local fence = redis.call('HGET', key, 'inv') == '1' and redis.call('HGET', key, 'del') ~= '1'
     if c < 0 or (c == 0 and not fence) then
-      return 0
+      return dropped()
     end
   end
 elseif expect == '' then
   if redis.call('EXISTS', key) == 1 then
-    return 0
+    return dropped()
   end
 else
   local stored = redis.pcall('HGET', key, 'v')
   if type(stored) ~= 'string' or stored ~= expect or redis.call('HGET', key, 'inv') ~= '1'
       or redis.call('HGET', key, 'del') == '1' then
-    return 0
+    return dropped()
   end
 end
 

@@ -21,6 +21,9 @@ import java.util.function.Consumer;
  *       offsets is the live writer's job.
  *   <li>It writes with the writer's version-gated scripts, so racing live writes is safe: whichever write lands
  *       first, Redis ends with the highest version, and never goes back.
+ *   <li>It reads that range twice, so that no key is served a state older than the newest the range holds, even
+ *       briefly (coalescing works per poll): a guard pass writes a fence one version below each key's newest, then
+ *       the record pass writes the records, of which only each key's newest gets past its guard (see the driver).
  *   <li>Each entry gets the TTL it has left, {@code occurredAt + ttl - now} (at most {@code ttl}). A mutation whose
  *       TTL has already run out is still written, with a 1 ms TTL, instead of being skipped: the topic's head is not
  *       compacted yet, so an older version of the same key may precede it, and only the newer (expired) write keeps

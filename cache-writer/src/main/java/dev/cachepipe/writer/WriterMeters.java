@@ -60,6 +60,11 @@ public final class WriterMeters {
     public static final String REBUILD_RECORDS = REBUILD_PREFIX + "records";
     /** Counter: rebuild writes applied although their TTL had run out (written with a 1 ms TTL). */
     public static final String REBUILD_EXPIRED = REBUILD_PREFIX + "expired";
+    /**
+     * Counter: guards the first pass of a rebuild wrote, a fence one version below a key's newest version, so that the
+     * record pass writes nothing older (see {@link CacheRebuild}).
+     */
+    public static final String REBUILD_GUARDS = REBUILD_PREFIX + "guards";
     /** Counter: invalidations a rebuild published for writes that may not have been announced yet. */
     public static final String REBUILD_INVALIDATIONS_PUBLISHED = REBUILD_PREFIX + "invalidations.published";
     /** Timer: duration of completed rebuilds. */

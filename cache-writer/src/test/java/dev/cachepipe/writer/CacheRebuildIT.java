@@ -253,6 +253,59 @@ class CacheRebuildIT {
     }
 
     @Test
+    void shouldNeverServeADeletedEntityWhenARebuildRacesADeleteWhoseTombstoneHasExpired() throws Exception {
+        Instant now = Instant.now();
+        String gone = key("user", "gone");
+        // the upsert has minutes to live, the tombstone of its delete ran out already; the 1,000 records of other keys
+        // between them put the two into different polls (a rebuild's poll returns at most 500 records)
+        List<CacheMutation> ms = new ArrayList<>();
+        ms.add(mutation("user", "gone", 1, MutationOp.UPSERT, now.minusSeconds(30), 600_000));
+        for (int i = 0; i < 1000; i++) {
+            ms.add(mutation("user", "f" + i, 1, MutationOp.UPSERT, now, 600_000));
+        }
+        ms.add(mutation("user", "gone", 2, MutationOp.TOMBSTONE, now.minusSeconds(120), 60_000));
+        send(ms.toArray(new CacheMutation[0]));
+        List<String> served = new CopyOnWriteArrayList<>();
+        // What a reader would get, looked at after every batch the rebuild applied (on its thread, between batches)
+        // and, all the time, by a thread of its own.
+        Runnable look = () -> {
+            CacheEntry e = entry(gone);
+            if (e != null && e.state() == CacheEntry.State.VALUE) {
+                served.add("v" + e.version());
+            }
+        };
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread reader = new Thread(
+                () -> {
+                    while (running.get()) {
+                        look.run();
+                    }
+                },
+                "rebuild-reader");
+        reader.start();
+        CacheRebuild.Result result;
+        try {
+            result = CacheRebuild.run(
+                    config(), RedisURI.create(redis.uri()), null, registry, p -> look.run(), () -> false);
+        } finally {
+            running.set(false);
+            reader.join();
+        }
+
+        assertThat(result.outcome()).isEqualTo(CacheRebuild.Outcome.COMPLETED);
+        assertThat(served).as("the deleted entity served while the rebuild ran").isEmpty();
+        TimeUnit.MILLISECONDS.sleep(20);
+        assertThat(redis().exists(gone))
+                .as("the expired delete superseded v1, then expired")
+                .isZero();
+        assertThat(entry(key("user", "f999")).state()).isEqualTo(CacheEntry.State.VALUE);
+        assertThat(result.progress().read()).isEqualTo(1002);
+        assertThat(result.progress().applied())
+                .as("the newest state of each key: 1,000 upserts, one delete")
+                .isEqualTo(1001);
+    }
+
+    @Test
     void shouldAnnounceOnlyWritesAtOrAfterTheWritersCommittedOffset() throws Exception {
         Instant now = Instant.now();
         List<CacheMutation> ms = new ArrayList<>();

@@ -16,7 +16,7 @@ package dev.cachepipe.client;
  * @param totalLoadTimeNanos time spent in loaders
  * @param fillsStored loaded values written to Redis
  * @param staleFillsDropped loaded or read values refused because an invalidation overtook them (by the fill script
- *     in Redis or by L1)
+ *     in Redis or by L1), or because they were older than a version the client already saw
  * @param invalidationsApplied invalidations that updated or evicted an L1 entry
  * @param invalidationsStale invalidations ignored because L1 already held that version or a newer one
  * @param resyncs times the listener cleared L1 (lag, outage, offsets reset); the client's count

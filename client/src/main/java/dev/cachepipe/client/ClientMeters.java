@@ -10,7 +10,7 @@ public final class ClientMeters {
 
     /** Function counter: gets by {@link #ENTITY}, {@link #LEVEL} and {@link #RESULT} (hit, miss, error). */
     public static final String GETS = PREFIX + "gets";
-    /** Function counter: loaded values written to Redis, {@link #RESULT} stored, dropped or error. */
+    /** Function counter: loaded values written to Redis, {@link #RESULT} stored, dropped, behind or error. */
     public static final String FILLS = PREFIX + "fills";
     /** Function counter: values not put into L1 because an invalidation overtook them ({@link #REASON} stale). */
     public static final String L1_REJECTED = PREFIX + "l1.rejected";
@@ -64,6 +64,9 @@ public final class ClientMeters {
     public static final String RESULT_ERROR = "error";
     public static final String RESULT_STORED = "stored";
     public static final String RESULT_DROPPED = "dropped";
+    /** {@link #FILLS}: a loaded value older than a version the client already saw; neither stored nor returned. */
+    public static final String RESULT_BEHIND = "behind";
+
     public static final String RESULT_UPDATED = "updated";
     public static final String RESULT_EVICTED = "evicted";
     public static final String RESULT_STALE = "stale";

@@ -44,7 +44,8 @@ public interface EntityCache<T> {
      * with instances waiting on the same lease.
      *
      * @return the value, or {@code null} when the entity does not exist (a tombstone in Redis, or the loader said so)
-     * @throws CacheLoadException if the loader failed (its exception is the cause)
+     * @throws CacheLoadException if the loader failed (its exception is the cause), or if it returned, three times, a
+     *     version older than one this client already returned or saw (no cause): an older version is never returned
      * @throws IllegalArgumentException if {@code id} is empty
      */
     T get(String id, Loader<T> loader);

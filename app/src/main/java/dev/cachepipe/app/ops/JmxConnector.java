@@ -13,6 +13,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.rmi.NoSuchObjectException;
 import java.rmi.registry.LocateRegistry;
 import java.rmi.registry.Registry;
+import java.rmi.server.RMIClientSocketFactory;
 import java.rmi.server.RMIServerSocketFactory;
 import java.rmi.server.UnicastRemoteObject;
 import java.security.MessageDigest;
@@ -24,10 +25,12 @@ import java.util.Objects;
 import java.util.Set;
 import javax.management.remote.JMXAuthenticator;
 import javax.management.remote.JMXConnectorServer;
-import javax.management.remote.JMXConnectorServerFactory;
 import javax.management.remote.JMXPrincipal;
 import javax.management.remote.JMXServiceURL;
 import javax.management.remote.rmi.RMIConnectorServer;
+import javax.management.remote.rmi.RMIJRMPServerImpl;
+import javax.net.ssl.SSLServerSocketFactory;
+import javax.rmi.ssl.SslRMIClientSocketFactory;
 import javax.security.auth.Subject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,9 +41,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The RMI registry and the connector share the one port, so one port is enough to publish (Docker) or forward
  * (SSH). Both listen on {@code bindHost} only: {@code 127.0.0.1} by default, so that nothing outside the machine can
- * connect. With a password file, clients must log in (the JDK's {@code jmxremote.password} format: one {@code user
- * password} pair per line, {@code #} comments; the file must not be readable by group or others). For TLS and
- * read-only roles use the JDK's own agent instead ({@code -Dcom.sun.management.jmxremote.*}, see the README).
+ * connect; any other address is refused unless clients must log in or use TLS ({@link #exposureProblem}). With a
+ * password file, clients must log in (the JDK's {@code jmxremote.password} format: one {@code user password} pair per
+ * line, {@code #} comments; the file must not be readable by group or others); with an access file (the JDK's {@code
+ * jmxremote.access} format: {@code user readonly|readwrite}) only the users it names get in, read-only ones may not
+ * set attributes, invoke operations, create or unregister MBeans. With TLS, the registry and the connector speak TLS
+ * with the JVM's key store ({@code javax.net.ssl.keyStore}), as the JDK agent does with {@code
+ * com.sun.management.jmxremote.ssl} and {@code registry.ssl}.
  */
 public final class JmxConnector implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(JmxConnector.class);
@@ -56,18 +63,66 @@ public final class JmxConnector implements AutoCloseable {
     }
 
     /**
-     * Opens the connector. Must run before anything else in the process uses RMI, because the host that RMI puts
-     * into its stubs ({@code java.rmi.server.hostname}, set here unless given) is read once.
+     * How the connector is protected.
      *
-     * @param passwordFile null: no authentication (then keep {@code bindHost} on loopback)
+     * @param passwordFile null: no login
+     * @param accessFile null: every user of the password file may read and write; needs {@code passwordFile}
+     * @param tls whether the registry and the connector speak TLS (the JVM's key store)
      */
-    static JmxConnector start(String bindHost, int port, Path passwordFile) {
-        InetAddress bind;
+    public record Protection(Path passwordFile, Path accessFile, boolean tls) {
+        public static final Protection NONE = new Protection(null, null, false);
+
+        public Protection {
+            if (accessFile != null && passwordFile == null) {
+                throw new IllegalArgumentException("--jmx-access-file " + accessFile + " needs --jmx-password-file");
+            }
+        }
+
+        boolean guarded() {
+            return passwordFile != null || tls;
+        }
+    }
+
+    /**
+     * Why the connector must not open on {@code bindHost} with {@code protection}, or {@code null} when it may: any
+     * address that is not loopback (all interfaces, {@code 0.0.0.0}, included) needs a password file or TLS.
+     */
+    static String exposureProblem(String bindHost, Protection protection) {
+        InetAddress bind = resolve(bindHost);
+        if (bind.isLoopbackAddress() || protection.guarded()) {
+            return null;
+        }
+        return "--jmx-host " + bindHost + " opens JMX beyond this machine without a login or TLS, and JMX can dump the"
+                + " heap and change the JVM; allowed: a loopback address (127.0.0.1, ::1, localhost: the default), or"
+                + " any address with --jmx-password-file FILE (and optionally --jmx-access-file FILE) or --jmx-tls";
+    }
+
+    private static InetAddress resolve(String bindHost) {
         try {
-            bind = InetAddress.getByName(bindHost);
+            return InetAddress.getByName(bindHost);
         } catch (UnknownHostException e) {
             throw new IllegalStateException("--jmx-host " + bindHost + " is not a known host or address", e);
         }
+    }
+
+    /** Opens the connector on loopback or with a password file ({@link #start(String, int, Protection)}). */
+    static JmxConnector start(String bindHost, int port, Path passwordFile) {
+        return start(bindHost, port, new Protection(passwordFile, null, false));
+    }
+
+    /**
+     * Opens the connector. Must run before anything else in the process uses RMI, because the host that RMI puts
+     * into its stubs ({@code java.rmi.server.hostname}, set here unless given) is read once.
+     *
+     * @throws IllegalStateException if {@link #exposureProblem} objects, a file is wrong, or the port is taken
+     */
+    static JmxConnector start(String bindHost, int port, Protection protection) {
+        String problem = exposureProblem(bindHost, protection);
+        if (problem != null) {
+            throw new IllegalStateException(problem);
+        }
+        InetAddress bind = resolve(bindHost);
+        Path passwordFile = protection.passwordFile();
         if (System.getProperty("java.rmi.server.hostname") == null) {
             // the address clients are told to call back: the bound one, or loopback when bound to all interfaces
             // (set -Djava.rmi.server.hostname to the name clients use, e.g. behind Docker's port publishing)
@@ -75,32 +130,43 @@ public final class JmxConnector implements AutoCloseable {
                     "java.rmi.server.hostname", bind.isAnyLocalAddress() ? "127.0.0.1" : bind.getHostAddress());
         }
         Map<String, Object> env = new HashMap<>();
-        BoundSocketFactory sockets = new BoundSocketFactory(bind);
+        BoundSocketFactory sockets = new BoundSocketFactory(bind, protection.tls());
+        RMIClientSocketFactory clientSockets = protection.tls() ? new SslRMIClientSocketFactory() : null;
         env.put(RMIConnectorServer.RMI_SERVER_SOCKET_FACTORY_ATTRIBUTE, sockets);
+        if (clientSockets != null) {
+            env.put(RMIConnectorServer.RMI_CLIENT_SOCKET_FACTORY_ATTRIBUTE, clientSockets);
+        }
+        Map<String, JmxAccess.Level> access = null;
         if (passwordFile != null) {
-            env.put(JMXConnectorServer.AUTHENTICATOR, new PasswordFileAuthenticator(readPasswords(passwordFile)));
-        } else if (!bind.isLoopbackAddress()) {
-            log.warn(
-                    "JMX on {}:{} without authentication: anyone who reaches this port can read and change the JVM;"
-                            + " use --jmx-password-file or bind to 127.0.0.1",
-                    bindHost,
-                    port);
+            Map<String, byte[]> passwords = readPasswords(passwordFile);
+            if (protection.accessFile() != null) {
+                access = JmxAccess.read(protection.accessFile());
+            }
+            env.put(JMXConnectorServer.AUTHENTICATOR, new PasswordFileAuthenticator(passwords, access));
         }
         Registry registry = null;
         try {
-            registry = LocateRegistry.createRegistry(port, null, sockets);
+            registry = LocateRegistry.createRegistry(port, clientSockets, sockets);
             String host = System.getProperty("java.rmi.server.hostname");
-            JMXServiceURL url = new JMXServiceURL(
-                    "service:jmx:rmi://" + host + ":" + port + "/jndi/rmi://" + host + ":" + port + "/jmxrmi");
-            JMXConnectorServer server = JMXConnectorServerFactory.newJMXConnectorServer(
-                    url, env, ManagementFactory.getPlatformMBeanServer());
+            // As the JDK's agent does: the connector's stub goes into the registry object directly, not through JNDI
+            // (a JNDI bind would be a plain-socket client of a TLS registry). Clients find it at
+            // /jndi/rmi://.../jmxrmi.
+            RMIJRMPServerImpl rmiServer = new RMIJRMPServerImpl(port, clientSockets, sockets, env);
+            JMXConnectorServer server = new RMIConnectorServer(
+                    new JMXServiceURL("rmi", host, port), env, rmiServer, ManagementFactory.getPlatformMBeanServer());
+            if (access != null) {
+                server.setMBeanServerForwarder(JmxAccess.forwarder(access));
+            }
             server.start();
+            registry.rebind("jmxrmi", rmiServer.toStub());
             JmxConnector connector = new JmxConnector(registry, server, host + ":" + port);
             log.info(
-                    "JMX connector on {}:{} ({}): jconsole {}:{}",
+                    "JMX connector on {}:{} ({}{}{}): jconsole {}:{}",
                     bind.getHostAddress(),
                     port,
-                    passwordFile == null ? "no authentication" : "password file " + passwordFile,
+                    passwordFile == null ? "no login" : "password file " + passwordFile,
+                    access == null ? "" : ", access file " + protection.accessFile(),
+                    protection.tls() ? ", TLS" : "",
                     host,
                     port);
             return connector;
@@ -170,12 +236,17 @@ public final class JmxConnector implements AutoCloseable {
         }
     }
 
-    /** Checks {@code [user, password]} against the password file (constant-time comparison). */
+    /**
+     * Checks {@code [user, password]} against the password file (constant-time comparison); with an access file, only
+     * the users it names get in.
+     */
     private static final class PasswordFileAuthenticator implements JMXAuthenticator {
         private final Map<String, byte[]> passwords;
+        private final Map<String, JmxAccess.Level> access;
 
-        PasswordFileAuthenticator(Map<String, byte[]> passwords) {
+        PasswordFileAuthenticator(Map<String, byte[]> passwords, Map<String, JmxAccess.Level> access) {
             this.passwords = passwords;
+            this.access = access;
         }
 
         @Override
@@ -189,6 +260,10 @@ public final class JmxConnector implements AutoCloseable {
                 log.warn("JMX login refused for user '{}'", c[0]);
                 throw new SecurityException("invalid user name or password");
             }
+            if (access != null && !access.containsKey(c[0])) {
+                log.warn("JMX login refused for user '{}': not in the access file", c[0]);
+                throw new SecurityException("user '" + c[0] + "' has no JMX access");
+            }
             return new Subject(
                     true,
                     Collections.singleton(new JMXPrincipal(c[0])),
@@ -201,24 +276,28 @@ public final class JmxConnector implements AutoCloseable {
     private static final class BoundSocketFactory implements RMIServerSocketFactory, Serializable {
         private static final long serialVersionUID = 1L;
         private final InetAddress address;
+        private final boolean tls;
 
-        BoundSocketFactory(InetAddress address) {
+        BoundSocketFactory(InetAddress address, boolean tls) {
             this.address = address;
+            this.tls = tls;
         }
 
         @Override
         public ServerSocket createServerSocket(int port) throws IOException {
-            return new ServerSocket(port, 50, address);
+            return tls
+                    ? SSLServerSocketFactory.getDefault().createServerSocket(port, 50, address)
+                    : new ServerSocket(port, 50, address);
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof BoundSocketFactory f && f.address.equals(address);
+            return o instanceof BoundSocketFactory f && f.address.equals(address) && f.tls == tls;
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(address);
+            return Objects.hash(address, tls);
         }
     }
 }

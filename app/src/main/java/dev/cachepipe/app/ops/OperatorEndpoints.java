@@ -23,7 +23,8 @@ public final class OperatorEndpoints {
             defaultValue = "127.0.0.1",
             paramLabel = "ADDRESS",
             description = "Address the JMX connector listens on (default: ${DEFAULT-VALUE}, this machine only);"
-                    + " 0.0.0.0 for all interfaces (then use --jmx-password-file)")
+                    + " any other address, 0.0.0.0 for all interfaces included, needs --jmx-password-file or"
+                    + " --jmx-tls")
     String jmxHost;
 
     @Option(
@@ -31,6 +32,19 @@ public final class OperatorEndpoints {
             paramLabel = "FILE",
             description = "Require a JMX login: 'user password' per line, the file readable by its owner only")
     Path jmxPasswordFile;
+
+    @Option(
+            names = "--jmx-access-file",
+            paramLabel = "FILE",
+            description = "With --jmx-password-file: 'user readonly|readwrite' per line; users it does not name are"
+                    + " refused, read-only ones may not set attributes or invoke operations")
+    Path jmxAccessFile;
+
+    @Option(
+            names = "--jmx-tls",
+            description = "The JMX registry and connector speak TLS, with the JVM's key store"
+                    + " (-Djavax.net.ssl.keyStore=...); read it with 'cachepipe stats --tls'")
+    boolean jmxTls;
 
     @Option(
             names = "--http-port",
@@ -66,13 +80,29 @@ public final class OperatorEndpoints {
         }
     }
 
-    /** Validates the ports; call before starting anything. */
+    /** Validates the ports and how JMX is exposed; call before starting anything. */
     public void validate(picocli.CommandLine cmd) {
         for (Integer p : new Integer[] {jmxPort, httpPort}) {
             if (p != null && (p < 0 || p > 65535)) {
                 throw new picocli.CommandLine.ParameterException(cmd, "ports must be between 0 and 65535 but was " + p);
             }
         }
+        if (jmxPort == null) {
+            return;
+        }
+        String problem;
+        try {
+            problem = JmxConnector.exposureProblem(jmxHost, jmxProtection());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            problem = e.getMessage();
+        }
+        if (problem != null) {
+            throw new picocli.CommandLine.ParameterException(cmd, problem);
+        }
+    }
+
+    private JmxConnector.Protection jmxProtection() {
+        return new JmxConnector.Protection(jmxPasswordFile, jmxAccessFile, jmxTls);
     }
 
     /** Whether {@link Metrics} must publish to Prometheus too. */
@@ -82,7 +112,7 @@ public final class OperatorEndpoints {
 
     /** Opens the JMX connector first (it must precede any other use of RMI in the process). */
     public JmxConnector openJmx() {
-        return jmxPort == null ? null : JmxConnector.start(jmxHost, jmxPort, jmxPasswordFile);
+        return jmxPort == null ? null : JmxConnector.start(jmxHost, jmxPort, jmxProtection());
     }
 
     /** The health monitor and the HTTP endpoint, for a running pipeline. */

@@ -37,12 +37,9 @@ class StatsTlsIT {
         redis.close();
     }
 
-    @Test
-    void shouldReadAnInstanceWhoseJmxAgentRequiresTlsWhenStatsIsGivenTls() throws Exception {
-        TestPipeline p = TestPipeline.configure("statstls", redis, 1, "");
-        p.createTopics();
-        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
-        Path keyStore = tmp.resolve(p.id + "-jmx.p12");
+    /** A PKCS12 key store for 127.0.0.1 that also serves as the clients' trust store. */
+    private static Path keyStore(TestPipeline p) throws Exception {
+        Path keyStore = Path.of(System.getProperty("java.io.tmpdir")).resolve(p.id + "-jmx.p12");
         keytool(
                 "-genkeypair",
                 "-alias",
@@ -65,6 +62,21 @@ class StatsTlsIT {
                 STORE_PASSWORD,
                 "-keypass",
                 STORE_PASSWORD);
+        return keyStore;
+    }
+
+    private static List<String> trustStore(Path keyStore) {
+        return List.of(
+                "-Djavax.net.ssl.trustStore=" + keyStore,
+                "-Djavax.net.ssl.trustStorePassword=" + STORE_PASSWORD,
+                "-Djavax.net.ssl.trustStoreType=PKCS12");
+    }
+
+    @Test
+    void shouldReadAnInstanceWhoseJmxAgentRequiresTlsWhenStatsIsGivenTls() throws Exception {
+        TestPipeline p = TestPipeline.configure("statstls", redis, 1, "");
+        p.createTopics();
+        Path keyStore = keyStore(p);
         int port = FreePorts.next();
         Process instance = ChildJvm.start(
                 p.id + "-run",
@@ -81,10 +93,7 @@ class StatsTlsIT {
                         "-Djavax.net.ssl.keyStoreType=PKCS12"),
                 List.of("run", "--config", p.configFile().toString()));
         try {
-            List<String> trust = List.of(
-                    "-Djavax.net.ssl.trustStore=" + keyStore,
-                    "-Djavax.net.ssl.trustStorePassword=" + STORE_PASSWORD,
-                    "-Djavax.net.ssl.trustStoreType=PKCS12");
+            List<String> trust = trustStore(keyStore);
             await("stats --tls reads the instance and finds it healthy")
                     .atMost(Duration.ofSeconds(120))
                     .pollInterval(Duration.ofSeconds(1))
@@ -100,6 +109,66 @@ class StatsTlsIT {
             assertThat(plain.output())
                     .contains("cannot connect to JMX at 127.0.0.1:" + port)
                     .contains("a TLS-protected agent needs --tls");
+        } finally {
+            ChildJvm.stop(instance);
+        }
+    }
+
+    @Test
+    void shouldReadAnInstanceOpenOnAllInterfacesWithJmxTlsAndALoginWhenStatsIsGivenTlsAndTheLogin() throws Exception {
+        TestPipeline p = TestPipeline.configure("runtls", redis, 1, "");
+        p.createTopics();
+        Path keyStore = keyStore(p);
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        Path passwords = Files.writeString(tmp.resolve(p.id + "-jmx.password"), "monitor m0n1tor\n");
+        Files.setPosixFilePermissions(passwords, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path access = Files.writeString(tmp.resolve(p.id + "-jmx.access"), "monitor readonly\n");
+        Path password = Files.writeString(tmp.resolve(p.id + "-monitor.pw"), "m0n1tor\n");
+        int port = FreePorts.next();
+        Process instance = ChildJvm.start(
+                p.id + "-run",
+                List.of(
+                        "-Djava.rmi.server.hostname=127.0.0.1",
+                        "-Djavax.net.ssl.keyStore=" + keyStore,
+                        "-Djavax.net.ssl.keyStorePassword=" + STORE_PASSWORD,
+                        "-Djavax.net.ssl.keyStoreType=PKCS12"),
+                List.of(
+                        "run",
+                        "--config",
+                        p.configFile().toString(),
+                        "--jmx-port",
+                        Integer.toString(port),
+                        "--jmx-host",
+                        "0.0.0.0",
+                        "--jmx-tls",
+                        "--jmx-password-file",
+                        passwords.toString(),
+                        "--jmx-access-file",
+                        access.toString()));
+        try {
+            List<String> trust = trustStore(keyStore);
+            await("stats --tls with the login reads the instance and finds it healthy")
+                    .atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .untilAsserted(() -> {
+                        assertThat(instance.isAlive()).as("instance alive").isTrue();
+                        Result stats = stats(
+                                p.id + "-stats-tls",
+                                trust,
+                                "--jmx",
+                                "127.0.0.1:" + port,
+                                "--tls",
+                                "--user",
+                                "monitor",
+                                "--password-file",
+                                password.toString());
+                        assertThat(stats.exitCode()).as(stats.toString()).isZero();
+                        assertThat(stats.output()).contains("health        UP");
+                    });
+
+            Result plain = stats(p.id + "-stats-plain", trust, "--jmx", "127.0.0.1:" + port);
+            assertThat(plain.exitCode()).as(plain.toString()).isEqualTo(1);
+            assertThat(plain.output()).contains("a TLS-protected agent needs --tls");
         } finally {
             ChildJvm.stop(instance);
         }

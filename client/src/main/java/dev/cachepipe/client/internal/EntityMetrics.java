@@ -31,6 +31,7 @@ public final class EntityMetrics {
     final LongAdder invalidationsEvicted = new LongAdder();
     final LongAdder invalidationsStale = new LongAdder();
     final LongAdder invalidationsNotCached = new LongAdder();
+    final LongAdder fillsBehind = new LongAdder();
     final LongAdder decodeErrors = new LongAdder();
     final LongAdder leasesAcquired = new LongAdder();
     final LongAdder leasesWaited = new LongAdder();
@@ -53,10 +54,12 @@ public final class EntityMetrics {
         client.counter(GETS, getsDoc, loaderMisses, e.and(LEVEL, LEVEL_LOADER, RESULT, RESULT_MISS));
         client.counter(GETS, getsDoc, loadFailures, e.and(LEVEL, LEVEL_LOADER, RESULT, RESULT_ERROR));
         String fillsDoc = "Loaded values written to Redis (stored), refused by the fill script because an invalidation"
-                + " overtook the load (dropped), or failed";
+                + " overtook the load (dropped), neither stored nor returned because older than a version the client already"
+                + " saw (behind), or failed";
         client.counter(FILLS, fillsDoc, fillsStored, e.and(RESULT, RESULT_STORED));
         client.counter(FILLS, fillsDoc, fillsDropped, e.and(RESULT, RESULT_DROPPED));
         client.counter(FILLS, fillsDoc, fillErrors, e.and(RESULT, RESULT_ERROR));
+        client.counter(FILLS, fillsDoc, fillsBehind, e.and(RESULT, RESULT_BEHIND));
         client.counter(
                 L1_REJECTED,
                 "Values read or loaded but not put into L1 because an invalidation overtook them",
@@ -116,7 +119,7 @@ public final class EntityMetrics {
                 loadFailures.sum(),
                 loadTimeNanos.sum(),
                 fillsStored.sum(),
-                fillsDropped.sum() + l1Rejected.sum(),
+                fillsDropped.sum() + fillsBehind.sum() + l1Rejected.sum(),
                 invalidationsUpdated.sum() + invalidationsEvicted.sum(),
                 invalidationsStale.sum(),
                 client.resyncs(),

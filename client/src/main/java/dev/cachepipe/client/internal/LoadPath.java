@@ -22,7 +22,12 @@ import org.slf4j.LoggerFactory;
  *       Redis.
  *   <li><b>load</b>: run the loader once.
  *   <li><b>fill</b>: store the value with {@code fill_entry.lua}, gated by what Redis held when the load began
- *       ({@link FillExpectation}); when an invalidation overtook the load the fill is dropped and Redis read again.
+ *       ({@link FillExpectation}); when an invalidation overtook the load the fill is dropped and the script replies
+ *       with what Redis holds, which is returned when it is newer.
+ *   <li><b>monotonic</b>: a versioned value older than what this client already returned, holds or saw ({@link
+ *       LocalCache#floor}, or a fence the fill ran into) is neither stored nor returned: L1's newer entry is
+ *       returned if it has one, else the loader runs again, {@value #BEHIND_ATTEMPTS} times at most, and then the
+ *       call fails with a {@link CacheLoadException} that names both versions.
  *   <li><b>release</b>: the fill releases the lease after it stores; every other way out releases it, leaving "not
  *       found" for waiting instances when the loader found nothing.
  * </ol>
@@ -39,6 +44,9 @@ final class LoadPath<T> {
 
     private static final long MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     private static final long MAX_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    /** How often the loader runs for one call while it returns a version older than one this client saw. */
+    private static final int BEHIND_ATTEMPTS = 3;
 
     private final EntityContext<T> ctx;
     private final EntryReader<T> reader;
@@ -182,9 +190,41 @@ final class LoadPath<T> {
 
     // ------------------------------------------------------------------------------------------------ load, fill
 
-    /** Runs the loader; a value is filled, a "not found" is left on the lease for waiting instances. */
+    /**
+     * What one run of the loader came to: the entry to return, or ({@code entry == null}) a loaded version older than
+     * {@code newer}, one this client already returned, holds or saw (L1, an invalidation, a fence in Redis).
+     */
+    private record Outcome(L1Entry entry, long loaded, long newer) {
+        static Outcome of(L1Entry entry) {
+            return new Outcome(entry, L1Entry.UNVERSIONED, L1Entry.UNVERSIONED);
+        }
+
+        static Outcome behind(long loaded, long newer) {
+            return new Outcome(null, loaded, newer);
+        }
+    }
+
+    /**
+     * Runs the loader and fills; while the loaded version is older than one this client saw, loads again (at most
+     * {@link #BEHIND_ATTEMPTS} runs).
+     */
     private L1Entry loadAndFill(String id, Loader<T> loader, byte[] key, Load load) {
         Lease lease = load.lease();
+        for (int attempt = 1; ; attempt++) {
+            Outcome out = loadAndFillOnce(id, loader, key, lease, load.expect());
+            if (out.entry() != null) {
+                return out.entry();
+            }
+            lease = Lease.NOT_HELD; // every way to "behind" released it
+            L1Entry newer = behind(id, out, attempt);
+            if (newer != null) {
+                return newer;
+            }
+        }
+    }
+
+    /** Runs the loader once; a value is filled, a "not found" is left on the lease for waiting instances. */
+    private Outcome loadAndFillOnce(String id, Loader<T> loader, byte[] key, Lease lease, FillExpectation seen) {
         Before before = before(id);
         Loaded<T> loaded;
         try {
@@ -198,11 +238,20 @@ final class LoadPath<T> {
             lease.releaseNotFound();
             return offerLoaded(id, L1Entry.notFound(L1Entry.UNVERSIONED), before);
         }
-        return fill(id, key, loaded, FillExpectation.forLoad(loaded.versioned(), load.expect()), lease, before);
+        return fill(id, key, loaded, FillExpectation.forLoad(loaded.versioned(), seen), lease, before);
     }
 
-    /** Stores the loaded value in Redis (which then releases the lease) unless an invalidation overtook the load. */
-    private L1Entry fill(String id, byte[] key, Loaded<T> loaded, FillExpectation expect, Lease lease, Before before) {
+    /**
+     * Stores the loaded value in Redis (which then releases the lease) unless it is older than what this client saw
+     * or an invalidation overtook the load; then returns the newer state Redis holds, if any.
+     */
+    private Outcome fill(String id, byte[] key, Loaded<T> loaded, FillExpectation expect, Lease lease, Before before) {
+        long floor = ctx.l1().floor(id);
+        if (loaded.versioned() && loaded.version() < floor) {
+            // Older than a version this client returned or saw: neither stored in Redis nor returned.
+            lease.release();
+            return Outcome.behind(loaded.version(), floor);
+        }
         if (!expect.fills()) {
             // Redis holds something this client cannot read: leave it alone.
             lease.release();
@@ -221,7 +270,7 @@ final class LoadPath<T> {
         Fill fill = new Fill(
                 key, version, expect, payload, ctx.codec().contentType(), System.currentTimeMillis(), fillTtlMillis);
         long epoch = ctx.freshness().epoch();
-        long reply;
+        RedisL2.FillReply reply;
         try {
             reply = ctx.l2().fill(fill, lease);
         } catch (L2Unavailable e) {
@@ -230,24 +279,44 @@ final class LoadPath<T> {
         } catch (RedisCommandExecutionException e) {
             return notFilled(id, loaded, lease, before, "Redis refused the fill", e);
         }
-        if (reply == ClientScript.STORED) {
+        if (reply.stored()) {
             ctx.metrics().fillsStored.increment();
-            L1Entry stored = L1Entry.value(version, loaded.value());
-            LocalCache.Offer offer = ctx.l1().offerVersioned(id, stored, epoch);
-            if (offer.stale()) {
-                ctx.metrics().l1Rejected.increment();
-                return stored; // an invalidation newer than the fill arrived meanwhile: return, do not cache
+            LocalCache.Offer offer = ctx.l1().offerVersioned(id, L1Entry.value(version, loaded.value()), epoch);
+            if (!offer.stale()) {
+                return Outcome.of(offer.entry());
             }
-            return offer.entry();
+            // An invalidation newer than the fill arrived meanwhile: what Redis holds now, not what was loaded.
+            ctx.metrics().l1Rejected.increment();
+            return newerState(id, loaded, reader.read(id, key));
         }
-        // An invalidation overtook the load: the fill was dropped. Return the newer state if Redis has one.
+        // An invalidation overtook the load: the fill was dropped. The script replied with what Redis holds.
         ctx.metrics().fillsDropped.increment();
-        Lookup again = reader.read(id, key);
-        return again.hit() != null ? again.hit() : entryOf(loaded);
+        Lookup found = reply.found() == null ? reader.read(id, key) : reader.examine(id, reply.found(), epoch);
+        return newerState(id, loaded, found);
+    }
+
+    /**
+     * After a race with an invalidation: the value or tombstone Redis holds; else, for a versioned load older than
+     * what this client saw (or than the fence Redis holds), "behind"; else the value as loaded, not cached.
+     */
+    private Outcome newerState(String id, Loaded<T> loaded, Lookup redis) {
+        if (redis.hit() != null) {
+            return Outcome.of(redis.hit());
+        }
+        if (loaded.versioned()) {
+            long newer = ctx.l1().floor(id);
+            if (redis.expect() instanceof FillExpectation.Fence fence) {
+                newer = Math.max(newer, fence.version());
+            }
+            if (newer > loaded.version()) {
+                return Outcome.behind(loaded.version(), newer);
+            }
+        }
+        return Outcome.of(entryOf(loaded));
     }
 
     /** The fill failed before Redis stored anything: count, log once, release, keep the value as loaded. */
-    private L1Entry notFilled(String id, Loaded<T> loaded, Lease lease, Before before, String what, Exception e) {
+    private Outcome notFilled(String id, Loaded<T> loaded, Lease lease, Before before, String what, Exception e) {
         ctx.metrics().fillErrors.increment();
         if (fillErrorLogged.compareAndSet(false, true)) {
             log.warn(FILL_ERROR_LOGGED_ONCE, ctx.entityType(), what, Redact.describe(e));
@@ -258,10 +327,42 @@ final class LoadPath<T> {
 
     /** Redis is unavailable: load, and keep the value in L1 unless an invalidation arrived during the load. */
     private L1Entry loadWithoutRedis(String id, Loader<T> loader) {
-        Before before = before(id);
-        Loaded<T> loaded = runLoader(id, loader);
-        L1Entry entry = loaded.found() ? entryOf(loaded) : L1Entry.notFound(L1Entry.UNVERSIONED);
-        return offerLoaded(id, entry, before);
+        for (int attempt = 1; ; attempt++) {
+            Before before = before(id);
+            Loaded<T> loaded = runLoader(id, loader);
+            L1Entry entry = loaded.found() ? entryOf(loaded) : L1Entry.notFound(L1Entry.UNVERSIONED);
+            Outcome out = offerLoaded(id, entry, before);
+            if (out.entry() != null) {
+                return out.entry();
+            }
+            L1Entry newer = behind(id, out, attempt);
+            if (newer != null) {
+                return newer;
+            }
+        }
+    }
+
+    /**
+     * A loaded version was older than one this client saw: counts it, and returns L1's entry if L1 now holds the newer
+     * one; else waits a little before the next run of the loader (its source may be a replica that is catching up)
+     * and returns {@code null}, or gives up after the last.
+     */
+    private L1Entry behind(String id, Outcome out, int attempt) {
+        ctx.metrics().fillsBehind.increment();
+        L1Entry held = ctx.l1().get(id);
+        if (held != null && held.version() > out.loaded()) {
+            return held;
+        }
+        if (attempt >= BEHIND_ATTEMPTS) {
+            throw new CacheLoadException(
+                    "the loader of " + ctx.entityType() + " returned version " + out.loaded() + " of '" + id + "' "
+                            + attempt + " times, but this client already saw version " + out.newer()
+                            + " (L1, an invalidation or a fence in Redis); an older version is neither returned nor"
+                            + " cached (monotonic reads): is the loader's source behind the events?",
+                    null);
+        }
+        sleepNanos(MIN_BACKOFF_NANOS << (attempt - 1));
+        return null;
     }
 
     private Before before(String id) {
@@ -269,13 +370,21 @@ final class LoadPath<T> {
         return new Before(epoch, ctx.l1().watermark(id));
     }
 
-    private L1Entry offerLoaded(String id, L1Entry entry, Before before) {
+    /**
+     * Offers a value Redis did not version: not cached when an invalidation came during the load; "behind" when it is
+     * versioned and older than what this client saw.
+     */
+    private Outcome offerLoaded(String id, L1Entry entry, Before before) {
         LocalCache.Offer offer = ctx.l1().offerLoaded(id, entry, before.epoch(), before.watermark());
-        if (offer.stale()) {
-            ctx.metrics().l1Rejected.increment();
-            return entry;
+        if (!offer.stale()) {
+            return Outcome.of(offer.entry());
         }
-        return offer.entry();
+        ctx.metrics().l1Rejected.increment();
+        long floor = ctx.l1().floor(id);
+        if (entry.version() != L1Entry.UNVERSIONED && entry.version() < floor) {
+            return Outcome.behind(entry.version(), floor);
+        }
+        return Outcome.of(entry);
     }
 
     private L1Entry entryOf(Loaded<T> loaded) {

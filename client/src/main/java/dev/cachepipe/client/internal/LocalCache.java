@@ -120,6 +120,17 @@ public final class LocalCache {
     }
 
     /**
+     * The highest version of {@code id} this client holds in L1 or remembers (returned, invalidated, evicted), or
+     * {@link L1Entry#UNVERSIONED}: a loaded value older than this must be neither cached nor returned.
+     */
+    public long floor(String id) {
+        L1Entry current = get(id);
+        Long wm = watermarks.getIfPresent(id);
+        long floor = current == null ? L1Entry.UNVERSIONED : current.version();
+        return wm == null ? floor : Math.max(floor, wm);
+    }
+
+    /**
      * Offers a value read from Redis (or stored there by a fill) at a known version.
      *
      * @param epochAtStart {@link Freshness#epoch()} taken before the Redis command was sent
@@ -141,7 +152,11 @@ public final class LocalCache {
             String id, L1Entry candidate, long epochAtStart, boolean unchangedSince, Long watermarkAtStart) {
         if (cache == null) {
             Long wm = watermarks.getIfPresent(id);
-            return isStale(candidate, wm, unchangedSince, watermarkAtStart) ? Offer.STALE : new Offer(candidate, false);
+            if (isStale(candidate, wm, unchangedSince, watermarkAtStart)) {
+                return Offer.STALE;
+            }
+            raise(id, candidate.version()); // returned without L1: remember its version (monotonic reads)
+            return new Offer(candidate, false);
         }
         Offer[] out = new Offer[1];
         cache.asMap().compute(id, (k, current) -> {
@@ -154,7 +169,8 @@ public final class LocalCache {
                 return current;
             }
             if (!freshness.canCache(epochAtStart)) {
-                // L1 is being cleared (resync) or is off: return the value, keep nothing.
+                // L1 is being cleared (resync) or is off: return the value, keep only its version.
+                raise(k, candidate.version());
                 out[0] = new Offer(candidate, false);
                 return null;
             }
@@ -164,6 +180,7 @@ public final class LocalCache {
         if (out[0].cached() && !freshness.canCache(epochAtStart)) {
             // A resync started while we computed; its invalidateAll may have passed this id already.
             cache.asMap().remove(id, candidate);
+            raise(id, candidate.version());
             return new Offer(candidate, false);
         }
         return out[0];

@@ -217,18 +217,29 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
     }
 
     /**
-     * Runs {@code fill_entry.lua}, then (whatever it replied) releases {@code lease} if this client holds it.
+     * What {@code fill_entry.lua} did.
      *
-     * @return {@link ClientScript#STORED} or {@link ClientScript#DROPPED}
+     * @param stored whether the value was stored
+     * @param found when it was dropped, the entry Redis held instead (fields as {@link #read}); {@code null} when
+     *     stored or when Redis held something that is not a hash
+     */
+    public record FillReply(boolean stored, Map<String, byte[]> found) {
+        static final FillReply STORED = new FillReply(true, null);
+    }
+
+    /**
+     * Runs {@code fill_entry.lua}, asking for what Redis holds when it drops the fill, then (whatever it replied)
+     * releases {@code lease} if this client holds it.
+     *
      * @throws L2Unavailable if Redis did not answer
      * @throws RedisCommandExecutionException if Redis answered with an error
      */
-    public long fill(Fill fill, Lease lease) {
+    public FillReply fill(Fill fill, Lease lease) {
         ScriptRunner runner = scriptsOrThrow();
         long t0 = System.nanoTime();
-        CompletableFuture<Long> f;
+        CompletableFuture<Object> f;
         try {
-            f = runner.call(new ScriptCall(
+            f = runner.callForObject(new ScriptCall(
                     ClientScript.FILL_ENTRY.script(),
                     fill.entryKey(),
                     ascii(Long.toString(fill.version())),
@@ -236,7 +247,8 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
                     fill.payload(),
                     fill.contentType() == null ? EMPTY : fill.contentType().getBytes(StandardCharsets.UTF_8),
                     ascii(Long.toString(fill.occurredAtMillis())),
-                    ascii(Long.toString(fill.ttlMillis()))));
+                    ascii(Long.toString(fill.ttlMillis())),
+                    ascii(ClientScript.REPLY_FOUND)));
             if (lease.held()) {
                 // After the fill, so that a waiter that sees the lease gone also sees the value.
                 f = f.thenCompose(r -> runner.call(new ScriptCall(
@@ -246,9 +258,32 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
         } catch (RuntimeException e) {
             throw failed(e);
         }
-        Long r = await(f, t0, 2);
+        Object r = await(f, t0, 2);
         time(metrics.l2Fill(), t0);
-        return r;
+        return fillReply(r);
+    }
+
+    /**
+     * {@code 1}, {@code 0} or the array of {@link #FIELD_NAMES} (see {@code fill_entry.lua}), as Lettuce's {@code
+     * OBJECT} output decodes it: it wraps a top-level integer in a list of one.
+     */
+    static FillReply fillReply(Object reply) {
+        if (reply instanceof List<?> one && one.size() == 1 && !(one.get(0) instanceof byte[])) {
+            reply = one.get(0);
+        }
+        if (reply instanceof Long n) {
+            return n == ClientScript.STORED ? FillReply.STORED : new FillReply(false, null);
+        }
+        if (reply instanceof List<?> values) {
+            Map<String, byte[]> hash = new HashMap<>(8);
+            for (int i = 0; i < FIELD_NAMES.length && i < values.size(); i++) {
+                if (values.get(i) instanceof byte[] b) {
+                    hash.put(FIELD_NAMES[i], b);
+                }
+            }
+            return new FillReply(false, hash);
+        }
+        throw new IllegalStateException("fill_entry.lua replied " + reply + ", which is not 1, 0 or an entry");
     }
 
     /** Releases a lease this client holds; leaves {@code marker} for {@code markerMillis} when it is not null. */

@@ -46,16 +46,23 @@ class ClientScriptsIT {
     }
 
     private long fill(String version, String expect) {
+        return fill(ScriptOutputType.INTEGER, version, expect);
+    }
+
+    /** fill_entry.lua with ARGV[7] = '1': a dropped fill replies with what the key holds. */
+    private Object fillReplyingFound(String version, String expect) {
+        return fill(ScriptOutputType.MULTI, version, expect, ClientScript.REPLY_FOUND);
+    }
+
+    private <R> R fill(ScriptOutputType type, String version, String expect, String... more) {
+        String[] args = {version, expect, "payload-" + version, "application/json", "1000", "60000"};
+        String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.Arrays.stream(more))
+                .toArray(String[]::new);
         return redis.eval(
                 new String(ClientScript.FILL_ENTRY.script().text(), java.nio.charset.StandardCharsets.UTF_8),
-                ScriptOutputType.INTEGER,
+                type,
                 new String[] {KEY},
-                version,
-                expect,
-                "payload-" + version,
-                "application/json",
-                "1000",
-                "60000");
+                all);
     }
 
     private void value(String v) {
@@ -68,6 +75,20 @@ class ClientScriptsIT {
 
     private void fence(String v) {
         redis.hset(KEY, Map.of("v", v, "ts", "1", "inv", "1"));
+    }
+
+    @Test
+    void shouldReplyWithWhatTheKeyHoldsWhenADroppedFillAsksForIt() {
+        fence("6");
+
+        assertThat(fill("4", "*")).as("six arguments: the reply stays 0").isZero();
+        assertThat(fillReplyingFound("4", "*")).isEqualTo(java.util.Arrays.asList("6", null, null, null, "1"));
+        redis.del(KEY);
+        value("7");
+        assertThat(fillReplyingFound("4", ""))
+                .isEqualTo(java.util.Arrays.asList("7", "old", "application/json", null, null));
+        assertThat(fillReplyingFound("8", "*")).isEqualTo(java.util.List.of(1L));
+        assertThat(redis.hget(KEY, "v")).isEqualTo("8");
     }
 
     @Test

@@ -280,4 +280,26 @@ class LocalCacheTest {
             }
         }
     }
+
+    @Test
+    void shouldReportTheHighestVersionHeldOrRememberedAsTheFloor() {
+        assertThat(l1.floor("a")).isEqualTo(L1Entry.UNVERSIONED);
+        l1.offerVersioned("a", v(3), freshness.epoch());
+        assertThat(l1.floor("a")).isEqualTo(3);
+        l1.onInvalidation("a", 7, null);
+        assertThat(l1.floor("a")).isEqualTo(7);
+    }
+
+    @Test
+    void shouldRememberTheVersionOfAValueReturnedButNotCachedWhenL1IsOffOrNotInUse() {
+        LocalCache off = cache(0, 100);
+        off.offerVersioned("a", v(5), freshness.epoch());
+        assertThat(off.floor("a")).isEqualTo(5);
+        assertThat(off.offerVersioned("a", v(4), freshness.epoch()).stale()).isTrue();
+
+        freshness.setEnabled(false); // listener not positioned yet: L1 not in use
+        l1.offerVersioned("b", v(6), freshness.epoch());
+        assertThat(l1.get("b")).isNull();
+        assertThat(l1.floor("b")).isEqualTo(6);
+    }
 }

@@ -4,6 +4,7 @@ import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
@@ -77,13 +78,23 @@ public final class ScriptRunner {
 
     /** Calls one script; the future fails with the Redis error, or completes with its integer reply. */
     public CompletableFuture<Long> call(ScriptCall call) {
+        return call(call, ScriptOutputType.INTEGER);
+    }
+
+    /**
+     * Calls one script whose reply is not always an integer; the future fails with the Redis error, or completes with
+     * the reply as Lettuce's {@link ScriptOutputType#OBJECT} output decodes it: a {@code Long}, a {@code byte[]}, a
+     * {@code List<Object>} of those (a nil element is {@code null}), or {@code null}.
+     */
+    public CompletableFuture<Object> callForObject(ScriptCall call) {
+        return call(call, ScriptOutputType.OBJECT);
+    }
+
+    private <R> CompletableFuture<R> call(ScriptCall call, ScriptOutputType type) {
         return withReload(
                 call,
-                commands.<Long>evalsha(
-                                call.script().sha1(),
-                                io.lettuce.core.ScriptOutputType.INTEGER,
-                                new byte[][] {call.key()},
-                                call.args())
+                type,
+                commands.<R>evalsha(call.script().sha1(), type, new byte[][] {call.key()}, call.args())
                         .toCompletableFuture());
     }
 
@@ -103,7 +114,7 @@ public final class ScriptRunner {
         }
         List<CompletableFuture<Long>> replies = new ArrayList<>(calls.size());
         for (int i = 0; i < calls.size(); i++) {
-            replies.add(withReload(calls.get(i), sent.get(i)));
+            replies.add(withReload(calls.get(i), ScriptOutputType.INTEGER, sent.get(i)));
         }
         return replies;
     }
@@ -113,18 +124,15 @@ public final class ScriptRunner {
         return Futures.unwrap(error) instanceof RedisNoScriptException;
     }
 
-    private CompletableFuture<Long> withReload(ScriptCall call, CompletableFuture<Long> first) {
+    private <R> CompletableFuture<R> withReload(ScriptCall call, ScriptOutputType type, CompletableFuture<R> first) {
         return first.exceptionallyCompose(e -> {
             Throwable cause = Futures.unwrap(e);
             if (!(cause instanceof RedisNoScriptException)) {
                 return CompletableFuture.failedFuture(cause);
             }
             return reload(call.script())
-                    .thenCompose(loaded -> commands.<Long>evalsha(
-                                    call.script().sha1(),
-                                    io.lettuce.core.ScriptOutputType.INTEGER,
-                                    new byte[][] {call.key()},
-                                    call.args())
+                    .thenCompose(loaded -> commands.<R>evalsha(
+                                    call.script().sha1(), type, new byte[][] {call.key()}, call.args())
                             .toCompletableFuture());
         });
     }

@@ -26,6 +26,7 @@ public final class RebuildMetrics implements ReplayMetrics, AutoCloseable {
     private final Counter duplicate;
     private final Counter expired;
     private final Counter invalidations;
+    private final Counter guards;
     private final Timer duration;
     private volatile boolean active;
     private volatile double progress;
@@ -49,6 +50,10 @@ public final class RebuildMetrics implements ReplayMetrics, AutoCloseable {
         invalidations = meters.counter(
                 REBUILD_INVALIDATIONS_PUBLISHED,
                 "Invalidations a rebuild published for writes that may not have been announced yet");
+        guards = meters.counter(
+                REBUILD_GUARDS,
+                "Guards (a fence one version below a key's newest) the first pass of rebuilds applied, so that the record"
+                        + " pass writes nothing older");
         duration = meters.timer(REBUILD_DURATION, "Duration of completed rebuilds");
         meters.gauge(
                 REBUILD_ACTIVE, "1 while a rebuild runs in this process, else 0", null, this, m -> m.active ? 1 : 0);
@@ -94,6 +99,11 @@ public final class RebuildMetrics implements ReplayMetrics, AutoCloseable {
         stale.increment(staleWrites);
         duplicate.increment(duplicateWrites);
         expired.increment(expiredWrites);
+    }
+
+    @Override
+    public void guarded(long count) {
+        guards.increment(count);
     }
 
     @Override

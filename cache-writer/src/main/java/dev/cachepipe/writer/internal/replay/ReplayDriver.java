@@ -1,6 +1,7 @@
 package dev.cachepipe.writer.internal.replay;
 
 import dev.cachepipe.avro.CacheMutation;
+import dev.cachepipe.avro.MutationOp;
 import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
@@ -8,6 +9,7 @@ import dev.cachepipe.support.redis.RedisConnector;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.CacheRebuild.Outcome;
 import dev.cachepipe.writer.CacheRebuild.Progress;
+import dev.cachepipe.writer.WriteOutcome;
 import dev.cachepipe.writer.WriterConfig;
 import dev.cachepipe.writer.internal.apply.Announcer;
 import dev.cachepipe.writer.internal.apply.ApplyEngine;
@@ -23,9 +25,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.ObjLongConsumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -39,9 +43,36 @@ import org.slf4j.LoggerFactory;
  * The replay driver behind {@link CacheRebuild}; not API. One instance runs one rebuild on the calling thread: the
  * marker/lease protocol ({@link RebuildLease}), a bounded {@link ReplaySource}, and the shared {@link ApplyEngine}
  * with a connection of its own (from the caller's {@link RedisConnector}), waiting cancellably.
+ *
+ * <p><b>Two passes, so that no key is ever served a state older than the newest the replayed records hold.</b>
+ * Coalescing works per poll: reading once, from the oldest record on, an upsert would be written (and served) before
+ * the delete that follows it in a later poll, and a delete whose tombstone TTL has run out (written with 1 ms) would
+ * end up serving nothing only after the upsert had been served. So:
+ *
+ * <ol>
+ *   <li><b>Guard pass</b>: read the range once and write, for each record of version {@code v > 0}, a fence at
+ *       {@code v - 1} ({@link #guardOf}), version-gated like every write: each key ends up holding a fence just below
+ *       its newest version (or something newer a live writer wrote meanwhile). A fence is a miss for readers (they
+ *       load from the source); it is never served as a value. Nothing is announced or counted.
+ *   <li><b>Record pass</b>: read the same range again ({@link ReplaySource#rewind}) and apply the records as before
+ *       (TTL left; expired ones with 1 ms). Every record older than its key's newest meets a version at or above its
+ *       own and changes nothing; the newest replaces the guard. An expired newest state replaces it too and is gone
+ *       1 ms later: nothing older comes back.
+ * </ol>
+ *
+ * <p>Memory stays bounded (one poll at a time, as before); the price is reading the range twice and one more small
+ * write per key. A guard the second pass never reaches (cancelled, lease lost) is a fence that expires after {@link
+ * #GUARD_TTL_MILLIS}: readers load meanwhile, and the next rebuild replaces it.
  */
 public final class ReplayDriver {
     private static final Logger log = LoggerFactory.getLogger("dev.cachepipe.writer.CacheRebuild");
+
+    /**
+     * How long a guard of the first pass lives if the second pass never replaces it (a rebuild cancelled or whose
+     * lease was lost in between): a fence, so readers miss and load until then. The second pass replaces every guard
+     * it reaches within this time, so a rebuild must not take longer than this.
+     */
+    static final long GUARD_TTL_MILLIS = Duration.ofHours(24).toMillis();
 
     /** Whether the rebuild takes part in the marker protocol. */
     enum Mode {
@@ -174,9 +205,15 @@ public final class ReplayDriver {
                             source.partitions(),
                             config.groupId());
                 }
-                ApplyEngine engine =
-                        new ApplyEngine(redis, retryLoop("Rebuild: Redis", waiter), announcer, hooks(source, counts));
-                Outcome outcome = replay(source, engine, lease, counts, listener, cancelled);
+                RetryLoop redisRetry = retryLoop("Rebuild: Redis", waiter);
+                ApplyEngine guards = new ApplyEngine(redis, redisRetry, announcer, GUARD_HOOKS);
+                ApplyEngine engine = new ApplyEngine(redis, redisRetry, announcer, hooks(source, counts));
+                listener.accept(counts.progress());
+                Outcome outcome = guard(source, guards, lease, cancelled);
+                if (outcome == Outcome.COMPLETED) {
+                    source.rewind();
+                    outcome = replay(source, engine, lease, counts, listener, cancelled);
+                }
                 if (outcome == Outcome.COMPLETED && lease != null) {
                     Boolean ok = retrying("mark Redis complete", lease::complete, redis, waiter);
                     if (ok == null) {
@@ -202,7 +239,70 @@ public final class ReplayDriver {
         }
     }
 
-    /** Reads, coalesces and applies batch after batch until every partition reached its end. */
+    /**
+     * The first pass: for every key, a guard (see {@link #guardOf}) at one below the highest version the replayed
+     * records hold for it, so that the second pass writes no state older than the newest one. Writes nothing but
+     * guards, announces nothing, counts nothing but the guards it logs.
+     */
+    private Outcome guard(ReplaySource source, ApplyEngine guards, RebuildLease lease, BooleanSupplier cancelled) {
+        Coalescer.Rules rules = rules(source);
+        Coalescer coalescer = new Coalescer(AvroSerde.of(CacheMutation.class), new Coalescer.Rules() {
+            @Override
+            public boolean inScope(ConsumerRecord<String, byte[]> record) {
+                return rules.inScope(record);
+            }
+
+            @Override
+            public boolean wantedKey(String recordKey) {
+                return rules.wantedKey(recordKey);
+            }
+
+            @Override
+            public boolean wanted(CacheMutation mutation) {
+                // version 0 has no older version to keep out
+                return rules.wanted(mutation) && mutation.getVersion() > 0;
+            }
+
+            @Override
+            public CacheMutation adjust(CacheMutation mutation) {
+                return guardOf(mutation);
+            }
+        });
+        long t0 = System.nanoTime();
+        long[] applied = {0};
+        Outcome outcome = pass(source, coalescer, guards, lease, cancelled, (batch, read) -> {
+            long n = batch.writes().stream()
+                    .filter(w -> w.outcome() == WriteOutcome.APPLIED)
+                    .count();
+            applied[0] += n;
+            metrics.guarded(n);
+        });
+        log.info(
+                "Rebuild: first pass {} after {} ms: {} guards written (a fence one below a key's newest version in the"
+                        + " topic, where Redis held nothing newer); second pass: the records themselves",
+                outcome == Outcome.COMPLETED ? "done" : "stopped (" + outcome + ")",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+                applied[0]);
+        return outcome;
+    }
+
+    /**
+     * A guard for {@code m}: a fence one version below it, living {@link #GUARD_TTL_MILLIS}. The second pass replaces
+     * it with {@code m} itself (a higher version), while every older record of the key meets a version at or above
+     * its own and changes nothing, and readers meanwhile miss (and load from the source) instead of being served an
+     * older state.
+     */
+    static CacheMutation guardOf(CacheMutation m) {
+        return CacheMutation.newBuilder(m)
+                .setOp(MutationOp.FENCE)
+                .setVersion(m.getVersion() - 1)
+                .setPayload(null)
+                .setContentType(null)
+                .setTtlMillis(GUARD_TTL_MILLIS)
+                .build();
+    }
+
+    /** The second pass: reads, coalesces and applies the records themselves, counted and announced. */
     private Outcome replay(
             ReplaySource source,
             ApplyEngine engine,
@@ -211,7 +311,26 @@ public final class ReplayDriver {
             Consumer<Progress> listener,
             BooleanSupplier cancelled) {
         Coalescer coalescer = new Coalescer(AvroSerde.of(CacheMutation.class), rules(source));
-        listener.accept(counts.progress());
+        Outcome outcome = pass(source, coalescer, engine, lease, cancelled, (batch, read) -> {
+            counts.filtered(batch.filtered() + batch.skipped().size());
+            if (counts.read(read) || !batch.writes().isEmpty()) {
+                listener.accept(counts.report());
+            }
+        });
+        if (outcome == Outcome.COMPLETED) {
+            listener.accept(counts.progress());
+        }
+        return outcome;
+    }
+
+    /** Reads, coalesces and applies batch after batch until every partition reached its end. */
+    private Outcome pass(
+            ReplaySource source,
+            Coalescer coalescer,
+            ApplyEngine engine,
+            RebuildLease lease,
+            BooleanSupplier cancelled,
+            ObjLongConsumer<CoalescedBatch> applied) {
         while (!source.done()) {
             if (cancelled.getAsBoolean()) {
                 return Outcome.CANCELLED;
@@ -228,15 +347,11 @@ public final class ReplayDriver {
             batch.skipped()
                     .forEach(s ->
                             log.debug("Skipping mutation record at {}@{}: {}", s.partition(), s.offset(), s.reason()));
-            counts.filtered(batch.filtered() + batch.skipped().size());
             if (!engine.apply(batch.writes())) {
                 return Outcome.CANCELLED;
             }
-            if (counts.read(source.advance()) || !batch.writes().isEmpty()) {
-                listener.accept(counts.report());
-            }
+            applied.accept(batch, source.advance()); // the records read so far
         }
-        listener.accept(counts.progress());
         return Outcome.COMPLETED;
     }
 
@@ -277,6 +392,14 @@ public final class ReplayDriver {
                 ? m
                 : CacheMutation.newBuilder(m).setTtlMillis(ttl).build();
     }
+
+    /** The guards of the first pass: nothing counted, nothing announced (a guard is not news for L1). */
+    private static final ApplyEngine.Hooks GUARD_HOOKS = new ApplyEngine.Hooks() {
+        @Override
+        public boolean announces(PendingWrite write) {
+            return false;
+        }
+    };
 
     /** Counts the outcomes, and announces only what the live writer may not have announced yet. */
     private static ApplyEngine.Hooks hooks(ReplaySource source, ReplayCounts counts) {

@@ -13,6 +13,9 @@ interface ReplayMetrics {
     /** Writes the replay applied, by outcome; {@code expired} of the applied ones had no TTL left. */
     void written(long appliedWrites, long staleWrites, long duplicateWrites, long expiredWrites);
 
+    /** Guard fences written by the first pass (see {@link ReplayDriver}). */
+    void guarded(long count);
+
     void published(long count);
 
     void progress(CacheRebuild.Progress p);

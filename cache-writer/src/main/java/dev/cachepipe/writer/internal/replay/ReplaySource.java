@@ -164,6 +164,23 @@ final class ReplaySource implements AutoCloseable {
         return offset < announceFrom.get(partition);
     }
 
+    /**
+     * Back to the beginning of every partition for another pass over the same records, up to the same end offsets
+     * (the rebuild's second pass, see {@link ReplayDriver}).
+     */
+    void rewind() {
+        remaining.clear();
+        for (TopicPartition tp : end.keySet()) {
+            if (end.get(tp) > begin.get(tp)) {
+                remaining.add(tp);
+            }
+        }
+        consumer.resume(remaining);
+        for (TopicPartition tp : remaining) {
+            consumer.seek(tp, begin.get(tp));
+        }
+    }
+
     /** Pauses the partitions that reached their end; returns the records read so far, all partitions. */
     long advance() {
         for (TopicPartition tp : new ArrayList<>(remaining)) {

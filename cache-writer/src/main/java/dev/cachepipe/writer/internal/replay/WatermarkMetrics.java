@@ -61,6 +61,9 @@ public final class WatermarkMetrics implements ReplayMetrics, AutoCloseable {
     public void written(long appliedWrites, long staleWrites, long duplicateWrites, long expiredWrites) {}
 
     @Override
+    public void guarded(long count) {} // part of the replay's cost, not a separate figure
+
+    @Override
     public void published(long count) {}
 
     @Override
