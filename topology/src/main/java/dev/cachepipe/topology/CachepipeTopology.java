@@ -125,6 +125,8 @@ public final class CachepipeTopology {
                 DeadLetterDeserializationHandler.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class.getName());
         props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProductionHandler.class.getName());
+        // the production handler fences the key of a refused update for its type's tombstoneTtl
+        props.put(DeadLetterProductionHandler.TOPOLOGY_CONFIG_KEY, config);
         // A record with a negative timestamp must not fail the task on every retry: use the partition's time.
         props.put(
                 StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,

@@ -3,6 +3,7 @@ package dev.cachepipe.topology.internal;
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.topology.DeadLetterReason;
 import dev.cachepipe.topology.EntityPolicy;
 import dev.cachepipe.topology.TopologyConfig;
 import java.time.Duration;
@@ -31,7 +32,14 @@ import org.slf4j.LoggerFactory;
  * task had seen then). Once a second of wall-clock time, a punctuation walks the next {@value #PRUNE_BATCH} entries
  * of the store (resuming where the last one stopped, wrapping at the end) and forgets those raised more than {@link
  * TopologyConfig#versionRetention()} of stream time ago. Stream time, not wall-clock time: while the pipeline is down
- * or catching up, the retention does not run out, and versions restored from the changelog keep their times.
+ * or catching up, the retention does not run out, and versions restored from the changelog keep their times. A record
+ * stamped more than {@link TopologyConfig#maxFutureSkew()} ahead of this machine's clock is processed as usual but
+ * moves stream time only to {@code now + maxFutureSkew}: one far-future timestamp must not make the next pass forget
+ * every version of the task.
+ *
+ * <p>An update dead-lettered because its payload is too large still supersedes what came before it: the processor
+ * records its version and emits a FENCE at that version (readers miss and load) before the exception handler
+ * dead-letters the event, so the previous value is not served as current.
  */
 public final class MutationProcessor implements Processor<byte[], DomainEvent, String, CacheMutation> {
     private static final Logger log = LoggerFactory.getLogger(MutationProcessor.class);
@@ -42,6 +50,9 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
     /** Entries examined per pruning pass, so that a pass never holds up the stream thread for long. */
     static final int PRUNE_BATCH = 5_000;
 
+    /** Far-future timestamps are logged at most this often per task. */
+    private static final Duration SKEW_WARNING_INTERVAL = Duration.ofMinutes(1);
+
     private final TopologyConfig config;
     private final EventValidator validator;
     private final String storeName;
@@ -49,7 +60,8 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
     private ProcessorContext<String, CacheMutation> context;
     private TimestampedKeyValueStore<String, Long> versions;
     private String pruneFrom; // the next pass starts at this key; null: at the beginning
-    private long streamTime = -1; // the highest record timestamp this task has seen since it started
+    private long streamTime = -1; // the highest record timestamp this task has seen since it started, clamped
+    private long lastSkewWarning = Long.MIN_VALUE; // wall-clock time of the last far-future warning
 
     public MutationProcessor(TopologyConfig config, String storeName) {
         this(config, storeName, EventMetrics.NOOP);
@@ -75,30 +87,100 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
 
     @Override
     public void process(Record<byte[], DomainEvent> record) {
-        streamTime = Math.max(streamTime, record.timestamp());
+        advanceStreamTime(record.timestamp());
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse(null);
         DomainEvent event = record.value();
-        EntityPolicy policy = validator.validate(topic, record.key(), event); // throws InvalidEventException -> DLQ
+        EntityPolicy policy;
+        try {
+            policy = validator.validate(topic, record.key(), event); // throws InvalidEventException -> DLQ
+        } catch (InvalidEventException e) {
+            if (e.reason() == DeadLetterReason.PAYLOAD_TOO_LARGE) {
+                fence(record, event, e.reason()); // everything but the payload's size is valid
+            }
+            throw e;
+        }
         String key = RedisLayout.key(config.keyPrefix(), event.getEntityType(), event.getEntityId());
         Optional<CacheMutation> mutation = PolicyMapper.toMutation(key, event, policy);
         if (mutation.isEmpty()) {
             metrics.ignored(event.getEntityType());
             return; // expire-only
         }
-        long version = event.getVersion();
+        if (!raise(key, event.getVersion())) {
+            metrics.stale(event.getEntityType());
+            return;
+        }
+        emit(record, key, mutation.get());
+        metrics.mutated(event.getEntityType());
+    }
+
+    /**
+     * Records {@code version} as the highest emitted for {@code key} unless a higher one was emitted already; false if
+     * so (the event is stale).
+     */
+    private boolean raise(String key, long version) {
         ValueAndTimestamp<Long> entry = versions.get(key);
         Long stored = entry == null ? null : entry.value();
         if (stored != null && version < stored) {
             log.debug("Dropping stale event for {}: version {} < emitted version {}", key, version, stored);
-            metrics.stale(event.getEntityType());
-            return;
+            return false;
         }
         if (stored == null || version > stored) {
             versions.put(key, ValueAndTimestamp.make(version, streamTime));
         }
+        return true;
+    }
+
+    private void emit(Record<byte[], DomainEvent> record, String key, CacheMutation mutation) {
         // The source's headers are the producer's business; the mutation carries what the writer needs.
-        context.forward(record.withKey(key).withValue(mutation.get()).withHeaders(new RecordHeaders()));
-        metrics.mutated(event.getEntityType());
+        context.forward(record.withKey(key).withValue(mutation).withHeaders(new RecordHeaders()));
+    }
+
+    /**
+     * Emits a FENCE at the version of an event that is about to be dead-lettered, unless it is stale or its type is
+     * expire-only: the newer state is unknown here, so the cache must not keep serving the older one.
+     */
+    private void fence(Record<byte[], DomainEvent> record, DomainEvent event, DeadLetterReason reason) {
+        EntityPolicy policy = config.entities().get(event.getEntityType());
+        String key = RedisLayout.key(config.keyPrefix(), event.getEntityType(), event.getEntityId());
+        Optional<CacheMutation> fence = PolicyMapper.toFence(key, event, policy);
+        if (fence.isEmpty() || !raise(key, event.getVersion())) {
+            return;
+        }
+        emit(record, key, fence.get());
+        metrics.fenced(reason.code());
+        log.warn(
+                "Fencing {} {} at version {}: its update is dead-lettered ({}), so readers miss and load until a newer"
+                        + " event arrives",
+                event.getEntityType(),
+                EventValidator.quote(event.getEntityId()),
+                event.getVersion(),
+                reason.code());
+    }
+
+    /**
+     * Moves stream time to {@code timestamp}, but never past this machine's clock plus {@code maxFutureSkew}: the
+     * record is processed all the same, it only cannot drag the retention forward.
+     */
+    private void advanceStreamTime(long timestamp) {
+        long now = context.currentSystemTimeMs();
+        long limit = now + config.maxFutureSkew().toMillis();
+        if (timestamp > limit) {
+            if (now - lastSkewWarning >= SKEW_WARNING_INTERVAL.toMillis()) {
+                lastSkewWarning = now;
+                log.warn(
+                        "A record on {} is stamped {} ms ahead of this machine's clock (more than topology.maxFutureSkew"
+                                + " {}); it is processed, but the version retention counts it as stamped now + {}"
+                                + " (logged at most once a minute)",
+                        context.recordMetadata()
+                                .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset())
+                                .orElse("?"),
+                        timestamp - now,
+                        config.maxFutureSkew(),
+                        config.maxFutureSkew());
+            }
+            timestamp = limit;
+        }
+        streamTime = Math.max(streamTime, timestamp);
     }
 
     /**
