@@ -3,6 +3,7 @@ package dev.cachepipe.topology;
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.topology.internal.ClampedTimestamps;
 import dev.cachepipe.topology.internal.DeadLetterDeserializationHandler;
 import dev.cachepipe.topology.internal.DeadLetterProcessingHandler;
 import dev.cachepipe.topology.internal.DeadLetterProductionHandler;
@@ -93,9 +94,13 @@ public final class CachepipeTopology {
                 Stores.persistentTimestampedKeyValueStore(VERSIONS_STORE), Serdes.String(), Serdes.Long()));
 
         KStream<byte[], DomainEvent> merged = null;
+        ClampedTimestamps timestamps = new ClampedTimestamps(config.maxFutureSkew());
         for (String topic : config.sourceTopics()) {
             KStream<byte[], DomainEvent> source = builder.stream(
-                    topic, Consumed.with(Serdes.ByteArray(), events).withName("source-" + topic));
+                    topic,
+                    Consumed.with(Serdes.ByteArray(), events)
+                            .withTimestampExtractor(timestamps)
+                            .withName("source-" + topic));
             merged = merged == null ? source : merged.merge(source, Named.as("merge-" + topic));
         }
         Objects.requireNonNull(merged, "no source topics")

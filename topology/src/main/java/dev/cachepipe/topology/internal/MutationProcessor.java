@@ -32,10 +32,9 @@ import org.slf4j.LoggerFactory;
  * task had seen then). Once a second of wall-clock time, a punctuation walks the next {@value #PRUNE_BATCH} entries
  * of the store (resuming where the last one stopped, wrapping at the end) and forgets those raised more than {@link
  * TopologyConfig#versionRetention()} of stream time ago. Stream time, not wall-clock time: while the pipeline is down
- * or catching up, the retention does not run out, and versions restored from the changelog keep their times. A record
- * stamped more than {@link TopologyConfig#maxFutureSkew()} ahead of this machine's clock is processed as usual but
- * moves stream time only to {@code now + maxFutureSkew}: one far-future timestamp must not make the next pass forget
- * every version of the task.
+ * or catching up, the retention does not run out, and versions restored from the changelog keep their times. Record
+ * timestamps arrive clamped to the clock plus {@link TopologyConfig#maxFutureSkew()} ({@link ClampedTimestamps}), so
+ * one far-future timestamp cannot make the next pass forget every version of the task.
  *
  * <p>An update dead-lettered because its payload is too large still supersedes what came before it: the processor
  * records its version and emits a FENCE at that version (readers miss and load) before the exception handler
@@ -50,9 +49,6 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
     /** Entries examined per pruning pass, so that a pass never holds up the stream thread for long. */
     static final int PRUNE_BATCH = 5_000;
 
-    /** Far-future timestamps are logged at most this often per task. */
-    private static final Duration SKEW_WARNING_INTERVAL = Duration.ofMinutes(1);
-
     private final TopologyConfig config;
     private final EventValidator validator;
     private final String storeName;
@@ -60,8 +56,7 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
     private ProcessorContext<String, CacheMutation> context;
     private TimestampedKeyValueStore<String, Long> versions;
     private String pruneFrom; // the next pass starts at this key; null: at the beginning
-    private long streamTime = -1; // the highest record timestamp this task has seen since it started, clamped
-    private long lastSkewWarning = Long.MIN_VALUE; // wall-clock time of the last far-future warning
+    private long streamTime = -1; // the highest record timestamp this task has seen since it started
 
     public MutationProcessor(TopologyConfig config, String storeName) {
         this(config, storeName, EventMetrics.NOOP);
@@ -87,7 +82,7 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
 
     @Override
     public void process(Record<byte[], DomainEvent> record) {
-        advanceStreamTime(record.timestamp());
+        streamTime = Math.max(streamTime, record.timestamp()); // clamped by ClampedTimestamps
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse(null);
         DomainEvent event = record.value();
         EntityPolicy policy;
@@ -155,32 +150,6 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
                 EventValidator.quote(event.getEntityId()),
                 event.getVersion(),
                 reason.code());
-    }
-
-    /**
-     * Moves stream time to {@code timestamp}, but never past this machine's clock plus {@code maxFutureSkew}: the
-     * record is processed all the same, it only cannot drag the retention forward.
-     */
-    private void advanceStreamTime(long timestamp) {
-        long now = context.currentSystemTimeMs();
-        long limit = now + config.maxFutureSkew().toMillis();
-        if (timestamp > limit) {
-            if (now - lastSkewWarning >= SKEW_WARNING_INTERVAL.toMillis()) {
-                lastSkewWarning = now;
-                log.warn(
-                        "A record on {} is stamped {} ms ahead of this machine's clock (more than topology.maxFutureSkew"
-                                + " {}); it is processed, but the version retention counts it as stamped now + {}"
-                                + " (logged at most once a minute)",
-                        context.recordMetadata()
-                                .map(m -> m.topic() + "-" + m.partition() + "@" + m.offset())
-                                .orElse("?"),
-                        timestamp - now,
-                        config.maxFutureSkew(),
-                        config.maxFutureSkew());
-            }
-            timestamp = limit;
-        }
-        streamTime = Math.max(streamTime, timestamp);
     }
 
     /**
