@@ -3,6 +3,7 @@ package dev.cachepipe.topology;
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.topology.internal.ClampedTimestamps;
 import dev.cachepipe.topology.internal.DeadLetterDeserializationHandler;
 import dev.cachepipe.topology.internal.DeadLetterProcessingHandler;
 import dev.cachepipe.topology.internal.DeadLetterProductionHandler;
@@ -93,9 +94,13 @@ public final class CachepipeTopology {
                 Stores.persistentTimestampedKeyValueStore(VERSIONS_STORE), Serdes.String(), Serdes.Long()));
 
         KStream<byte[], DomainEvent> merged = null;
+        ClampedTimestamps timestamps = new ClampedTimestamps(config.maxFutureSkew());
         for (String topic : config.sourceTopics()) {
             KStream<byte[], DomainEvent> source = builder.stream(
-                    topic, Consumed.with(Serdes.ByteArray(), events).withName("source-" + topic));
+                    topic,
+                    Consumed.with(Serdes.ByteArray(), events)
+                            .withTimestampExtractor(timestamps)
+                            .withName("source-" + topic));
             merged = merged == null ? source : merged.merge(source, Named.as("merge-" + topic));
         }
         Objects.requireNonNull(merged, "no source topics")
@@ -125,6 +130,8 @@ public final class CachepipeTopology {
                 DeadLetterDeserializationHandler.class.getName());
         props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProcessingHandler.class.getName());
         props.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterProductionHandler.class.getName());
+        // the production handler fences the key of a refused update for its type's tombstoneTtl
+        props.put(DeadLetterProductionHandler.TOPOLOGY_CONFIG_KEY, config);
         // A record with a negative timestamp must not fail the task on every retry: use the partition's time.
         props.put(
                 StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,

@@ -22,13 +22,17 @@ import java.util.TreeSet;
  *     emitted for a key after that version was last raised (at least {@link #MIN_VERSION_RETENTION}); a key forgotten
  *     since lets its next event through whatever its version, and Redis's own version gate decides while the entry
  *     lives there
+ * @param maxFutureSkew how far ahead of this machine's clock a record timestamp may move the stream time that the
+ *     version retention runs on: a record stamped later is still processed, but counts as stamped {@code now +
+ *     maxFutureSkew}, so that one far-future timestamp cannot make the retention forget every version at once
  */
 public record TopologyConfig(
         String keyPrefix,
         String mutationsTopic,
         String deadLetterTopic,
         Map<String, EntityPolicy> entities,
-        Duration versionRetention) {
+        Duration versionRetention,
+        Duration maxFutureSkew) {
 
     /** How long versions are remembered unless configured: a week. */
     public static final Duration DEFAULT_VERSION_RETENTION = Duration.ofDays(7);
@@ -36,10 +40,23 @@ public record TopologyConfig(
     /** The shortest allowed {@code versionRetention}. */
     public static final Duration MIN_VERSION_RETENTION = Duration.ofMinutes(1);
 
+    /** How far ahead of the clock record timestamps may move stream time unless configured: five minutes. */
+    public static final Duration DEFAULT_MAX_FUTURE_SKEW = Duration.ofMinutes(5);
+
     /** A configuration that remembers versions for {@link #DEFAULT_VERSION_RETENTION}. */
     public TopologyConfig(
             String keyPrefix, String mutationsTopic, String deadLetterTopic, Map<String, EntityPolicy> entities) {
         this(keyPrefix, mutationsTopic, deadLetterTopic, entities, DEFAULT_VERSION_RETENTION);
+    }
+
+    /** A configuration with the {@link #DEFAULT_MAX_FUTURE_SKEW}. */
+    public TopologyConfig(
+            String keyPrefix,
+            String mutationsTopic,
+            String deadLetterTopic,
+            Map<String, EntityPolicy> entities,
+            Duration versionRetention) {
+        this(keyPrefix, mutationsTopic, deadLetterTopic, entities, versionRetention, DEFAULT_MAX_FUTURE_SKEW);
     }
 
     /** Validates every field; messages name the key, the value and what is allowed. */
@@ -75,6 +92,9 @@ public record TopologyConfig(
         entities = Collections.unmodifiableMap(new TreeMap<>(entities));
         if (versionRetention == null || versionRetention.compareTo(MIN_VERSION_RETENTION) < 0) {
             throw new IllegalArgumentException("versionRetention must be at least 1m but was " + versionRetention);
+        }
+        if (maxFutureSkew == null || maxFutureSkew.isNegative()) {
+            throw new IllegalArgumentException("maxFutureSkew must be 0 or more but was " + maxFutureSkew);
         }
     }
 

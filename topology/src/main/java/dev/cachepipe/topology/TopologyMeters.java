@@ -14,6 +14,12 @@ public final class TopologyMeters {
     public static final String DEAD_LETTERS = "cachepipe.dead.letters";
     /** Counter: keys whose highest emitted version was forgotten after {@code topology.versionRetention}. */
     public static final String VERSIONS_FORGOTTEN = "cachepipe.versions.forgotten";
+    /**
+     * Counter: keys fenced at the version of an update that was dead-lettered ({@code payload-too-large}, {@code
+     * mutation-too-large}), so that readers miss and load instead of being served the older value; tag {@link
+     * #REASON}.
+     */
+    public static final String FENCED = "cachepipe.dead.letters.fenced";
 
     /** Tag of {@link #EVENTS}: the event's entity type. */
     public static final String ENTITY_TYPE = "entity_type";

@@ -11,13 +11,16 @@ import static dev.cachepipe.topology.TopologyFixture.event;
 import static dev.cachepipe.topology.TopologyFixture.upsert;
 import static dev.cachepipe.topology.TopologyFixture.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.groups.Tuple.tuple;
 
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.avro.MutationOp;
 import dev.cachepipe.avro.Operation;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -332,7 +335,11 @@ class CachepipeTopologyTest {
             f.input(poison.topic()).pipeInput(new TestRecord<>(poison.key(), poison.value(), sourceHeaders));
             f.pipe(goodTopic, upsert(goodType, "after", 1, "{}"));
 
-            assertThat(f.readMutations()).extracting(CacheMutation::getEntityId).containsExactly("before", "after");
+            // an update too large to cache still supersedes the value before it: its key is fenced at its version
+            List<String> expected = poison.reason().equals("payload-too-large")
+                    ? List.of("before", "x", "after")
+                    : List.of("before", "after");
+            assertThat(f.readMutations()).extracting(CacheMutation::getEntityId).containsExactlyElementsOf(expected);
             List<TestRecord<byte[], byte[]>> dead = f.dlq.readRecordsToList();
             assertThat(dead).hasSize(1);
             TestRecord<byte[], byte[]> letter = dead.get(0);
@@ -347,6 +354,37 @@ class CachepipeTopologyTest {
             assertThat(header(headers, "__streams.errors.exception")).isNotBlank();
             assertThat(header(headers, "traceparent")).isEqualTo("00-abc");
             assertThat(headers.headers(CachepipeTopology.DLQ_REASON_HEADER)).hasSize(1);
+        }
+    }
+
+    @Test
+    void shouldFenceTheKeyAtItsVersionWhenANewerUpdateIsDeadLetteredForItsPayloadSize() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (TopologyFixture f = new TopologyFixture(registry)) {
+            f.pipe(USERS, upsert("user", "a", 1, "{}"));
+            f.pipe(USERS, upsert("user", "a", 2, "p".repeat(1025))); // newer, too large: fenced and dead-lettered
+            f.pipe(USERS, upsert("user", "a", 1, "{}")); // a redelivery of the old value stays stale
+            f.pipe(USERS, upsert("user", "b", 5, "{}"));
+            f.pipe(USERS, upsert("user", "b", 4, "p".repeat(1025))); // older and too large: only dead-lettered
+
+            List<CacheMutation> out = f.readMutations();
+            assertThat(out)
+                    .extracting(CacheMutation::getEntityId, CacheMutation::getVersion, CacheMutation::getOp)
+                    .containsExactly(
+                            tuple("a", 1L, MutationOp.UPSERT),
+                            tuple("a", 2L, MutationOp.FENCE),
+                            tuple("b", 5L, MutationOp.UPSERT));
+            CacheMutation fence = out.get(1);
+            assertThat(fence.getPayload()).isNull();
+            assertThat(fence.getTtlMillis()).isEqualTo(Duration.ofMinutes(1).toMillis()); // user's tombstoneTtl
+            assertThat(f.dlq.readRecordsToList())
+                    .extracting(r -> header(r.headers(), CachepipeTopology.DLQ_REASON_HEADER))
+                    .containsExactly("payload-too-large", "payload-too-large");
+            assertThat(registry.get(TopologyMeters.FENCED)
+                            .tag(TopologyMeters.REASON, "payload-too-large")
+                            .counter()
+                            .count())
+                    .isEqualTo(1.0);
         }
     }
 
@@ -484,9 +522,10 @@ class CachepipeTopologyTest {
                         StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG,
                         "org.apache.kafka.streams.processor.UsePartitionTimeOnInvalidTimestamp")
                 .containsEntry("processing.exception.handler.global.enabled", "true")
-                .containsEntry("main.consumer.processing.exception.handler.global.enabled", "true");
+                .containsEntry("main.consumer.processing.exception.handler.global.enabled", "true")
+                .containsEntry("cachepipe.topology.config", TopologyFixture.config());
         Set<Object> keys = props.keySet();
-        assertThat(keys).hasSize(7);
+        assertThat(keys).hasSize(8);
     }
 
     private static String header(Headers headers, String name) {

@@ -95,6 +95,26 @@ class VersionRetentionTest {
     }
 
     @Test
+    void shouldProcessAFarFutureRecordWithoutLettingItMoveTheRetentionPastTheClock() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (TopologyFixture f = new TopologyFixture(TopologyFixture.config(RETENTION), registry)) {
+            Instant now = Instant.ofEpochMilli(System.currentTimeMillis());
+            f.pipe(USERS, upsert("user", "known", 5, "{}"), now);
+            f.pipe(USERS, upsert("user", "future", 1, "{}"), now.plus(Duration.ofDays(3650))); // processed
+            f.driver.advanceWallClockTime(Duration.ofSeconds(1)); // a pruning pass
+            f.driver.advanceWallClockTime(Duration.ofSeconds(1));
+
+            assertThat(versions(f)).containsOnlyKeys("cache:user:known", "cache:user:future");
+            assertThat(registry.get("cachepipe.versions.forgotten").counter().count())
+                    .isZero();
+            f.pipe(USERS, upsert("user", "known", 3, "{}"), now); // still known to be stale: dropped
+            assertThat(f.readMutations())
+                    .extracting(CacheMutation::getKey, CacheMutation::getVersion)
+                    .containsExactly(tuple("cache:user:known", 5L), tuple("cache:user:future", 1L));
+        }
+    }
+
+    @Test
     void shouldRefuseARetentionShorterThanAMinute() {
         assertThatThrownBy(() -> TopologyFixture.config(Duration.ofSeconds(59)))
                 .isInstanceOf(IllegalArgumentException.class)

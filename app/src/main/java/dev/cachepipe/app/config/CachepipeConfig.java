@@ -125,8 +125,25 @@ public record CachepipeConfig(
      * Topology settings.
      *
      * @param versionRetention how long the highest emitted version of a key is remembered after it was last raised
+     * @param maxFutureSkew how far ahead of the clock a record timestamp may move the stream time of that retention
      */
-    public record Topology(Duration versionRetention) {}
+    public record Topology(Duration versionRetention, Duration maxFutureSkew) {}
+
+    /**
+     * {@code $TMPDIR/cachepipe-state/<hash of bootstrapServers>}: two installations on one machine that talk to
+     * different Kafka clusters never share local state by accident (Kafka Streams adds the application id below it).
+     */
+    static String defaultStateDir(String bootstrapServers) {
+        try {
+            byte[] sha = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(bootstrapServers.getBytes(StandardCharsets.UTF_8));
+            String hash = java.util.HexFormat.of().formatHex(sha, 0, 6);
+            return Path.of(System.getProperty("java.io.tmpdir"), "cachepipe-state", hash)
+                    .toString();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
 
     /** The configuration bundled in the jar ({@code config/cachepipe.yaml}), with the process environment. */
     public static CachepipeConfig defaults() {
@@ -180,10 +197,7 @@ public record CachepipeConfig(
                 k.nonBlank("bootstrapServers", EMBEDDED),
                 applicationId,
                 kafkaProperties,
-                Path.of(k.nonBlank(
-                        "stateDir",
-                        Path.of(System.getProperty("java.io.tmpdir"), "cachepipe-state")
-                                .toString())),
+                Path.of(k.nonBlank("stateDir", defaultStateDir(k.nonBlank("bootstrapServers", EMBEDDED)))),
                 k.string("instanceId", "").strip(),
                 k.duration("sessionTimeout", "10s"));
         validateMembership(k, kafka);
@@ -234,8 +248,8 @@ public record CachepipeConfig(
         }
 
         Section tp = top.section("topology");
-        tp.allowOnly("versionRetention");
-        Topology topology = new Topology(tp.duration("versionRetention", "7d"));
+        tp.allowOnly("versionRetention", "maxFutureSkew");
+        Topology topology = new Topology(tp.duration("versionRetention", "7d"), tp.duration("maxFutureSkew", "5m"));
         if (topology.versionRetention().compareTo(TopologyConfig.MIN_VERSION_RETENTION) < 0) {
             throw new ConfigException(
                     tp.key("versionRetention"), Durations.format(topology.versionRetention()), "must be at least 1m");
@@ -395,7 +409,12 @@ public record CachepipeConfig(
     /** The topology's view of this configuration. */
     public TopologyConfig topologyConfig() {
         return new TopologyConfig(
-                redis.keyPrefix(), topics.mutations(), topics.deadLetter(), entities, topology.versionRetention());
+                redis.keyPrefix(),
+                topics.mutations(),
+                topics.deadLetter(),
+                entities,
+                topology.versionRetention(),
+                topology.maxFutureSkew());
     }
 
     /** Every source topic of every entity type, without duplicates, in configuration order. */

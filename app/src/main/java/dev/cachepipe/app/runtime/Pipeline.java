@@ -121,6 +121,10 @@ public final class Pipeline implements AutoCloseable {
     /** Creates missing topics, then starts the topology and the writer. */
     public static Pipeline start(CachepipeConfig config, Infrastructure infra, MeterRegistry registry) {
         createTopics(config, infra);
+        try (Admin admin = Admin.create(infra.kafkaClientProperties())) {
+            LocalStateOwner.verify(
+                    admin, infra.streamsStateDir(), config.kafka().applicationId(), stateTopics(config));
+        }
 
         Properties props = new Properties();
         props.putAll(config.kafka().properties());
@@ -265,6 +269,17 @@ public final class Pipeline implements AutoCloseable {
         streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
                 .withTimeout(Duration.ofSeconds(30)));
         log.info("cachepipe stopped");
+    }
+
+    /**
+     * The topics whose incarnation the local Streams state depends on: the sources, the mutations topic and the
+     * versions store's changelog.
+     */
+    static List<String> stateTopics(CachepipeConfig config) {
+        List<String> topics = new ArrayList<>(config.sourceTopics());
+        topics.add(config.topics().mutations());
+        topics.add(config.kafka().applicationId() + "-" + CachepipeTopology.VERSIONS_STORE + "-changelog");
+        return topics;
     }
 
     /** Creates the source, mutations (compacted), invalidations and dead-letter topics that do not exist yet. */

@@ -110,6 +110,18 @@ public final class TestPipeline implements AutoCloseable {
         return new TestPipeline(id, yaml.replace(uri, "uri: " + other.uri() + "\n"));
     }
 
+    /**
+     * The same configuration (application id, topics, key prefix, state dir) against another broker: as if the
+     * installation were pointed at a new Kafka cluster.
+     */
+    public TestPipeline onKafka(String bootstrapServers) {
+        return new TestPipeline(
+                id,
+                yaml.replace(
+                        "bootstrapServers: " + config.kafka().bootstrapServers() + "\n",
+                        "bootstrapServers: " + bootstrapServers + "\n"));
+    }
+
     /** Configures and starts the pipeline in this JVM, waiting until Kafka Streams runs. */
     public static TestPipeline start(String name, RedisServer redis, int partitions) {
         TestPipeline p = configure(name, redis, partitions, "");
@@ -186,7 +198,7 @@ public final class TestPipeline implements AutoCloseable {
 
     public Map<String, Object> kafkaProperties() {
         Map<String, Object> props = new HashMap<>();
-        props.put("bootstrap.servers", EmbeddedKafka.shared().bootstrapServers());
+        props.put("bootstrap.servers", config.kafka().bootstrapServers());
         return props;
     }
 

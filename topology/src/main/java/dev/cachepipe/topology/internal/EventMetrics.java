@@ -57,6 +57,8 @@ public final class EventMetrics {
             m.deadLetters(r.code());
         }
         m.versionsForgotten(0);
+        m.fencedCounter(DeadLetterReason.PAYLOAD_TOO_LARGE.code());
+        m.fencedCounter(DeadLetterReason.MUTATION_TOO_LARGE.code());
         return m;
     }
 
@@ -96,6 +98,24 @@ public final class EventMetrics {
         if (registry != null) {
             deadLetters(reason).increment();
         }
+    }
+
+    /** A key fenced at the version of an update that was dead-lettered for {@code reason}. */
+    void fenced(String reason) {
+        if (registry != null) {
+            fencedCounter(reason).increment();
+        }
+    }
+
+    private Counter fencedCounter(String reason) {
+        String r = reason == null ? UNKNOWN_REASON : reason;
+        return counters.computeIfAbsent(
+                "fenced\0" + r,
+                k -> Counter.builder(FENCED)
+                        .description("Keys fenced at the version of an update that was dead-lettered (readers miss"
+                                + " and load instead of being served the older value), by dead-letter reason")
+                        .tag(REASON, r)
+                        .register(registry));
     }
 
     /** Keys whose highest emitted version was forgotten after the retention. */

@@ -3,6 +3,7 @@ package dev.cachepipe.topology.internal;
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.topology.DeadLetterReason;
 import dev.cachepipe.topology.EntityPolicy;
 import dev.cachepipe.topology.TopologyConfig;
 import java.time.Duration;
@@ -31,7 +32,13 @@ import org.slf4j.LoggerFactory;
  * task had seen then). Once a second of wall-clock time, a punctuation walks the next {@value #PRUNE_BATCH} entries
  * of the store (resuming where the last one stopped, wrapping at the end) and forgets those raised more than {@link
  * TopologyConfig#versionRetention()} of stream time ago. Stream time, not wall-clock time: while the pipeline is down
- * or catching up, the retention does not run out, and versions restored from the changelog keep their times.
+ * or catching up, the retention does not run out, and versions restored from the changelog keep their times. Record
+ * timestamps arrive clamped to the clock plus {@link TopologyConfig#maxFutureSkew()} ({@link ClampedTimestamps}), so
+ * one far-future timestamp cannot make the next pass forget every version of the task.
+ *
+ * <p>An update dead-lettered because its payload is too large still supersedes what came before it: the processor
+ * records its version and emits a FENCE at that version (readers miss and load) before the exception handler
+ * dead-letters the event, so the previous value is not served as current.
  */
 public final class MutationProcessor implements Processor<byte[], DomainEvent, String, CacheMutation> {
     private static final Logger log = LoggerFactory.getLogger(MutationProcessor.class);
@@ -75,30 +82,74 @@ public final class MutationProcessor implements Processor<byte[], DomainEvent, S
 
     @Override
     public void process(Record<byte[], DomainEvent> record) {
-        streamTime = Math.max(streamTime, record.timestamp());
+        streamTime = Math.max(streamTime, record.timestamp()); // clamped by ClampedTimestamps
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse(null);
         DomainEvent event = record.value();
-        EntityPolicy policy = validator.validate(topic, record.key(), event); // throws InvalidEventException -> DLQ
+        EntityPolicy policy;
+        try {
+            policy = validator.validate(topic, record.key(), event); // throws InvalidEventException -> DLQ
+        } catch (InvalidEventException e) {
+            if (e.reason() == DeadLetterReason.PAYLOAD_TOO_LARGE) {
+                fence(record, event, e.reason()); // everything but the payload's size is valid
+            }
+            throw e;
+        }
         String key = RedisLayout.key(config.keyPrefix(), event.getEntityType(), event.getEntityId());
         Optional<CacheMutation> mutation = PolicyMapper.toMutation(key, event, policy);
         if (mutation.isEmpty()) {
             metrics.ignored(event.getEntityType());
             return; // expire-only
         }
-        long version = event.getVersion();
+        if (!raise(key, event.getVersion())) {
+            metrics.stale(event.getEntityType());
+            return;
+        }
+        emit(record, key, mutation.get());
+        metrics.mutated(event.getEntityType());
+    }
+
+    /**
+     * Records {@code version} as the highest emitted for {@code key} unless a higher one was emitted already; false if
+     * so (the event is stale).
+     */
+    private boolean raise(String key, long version) {
         ValueAndTimestamp<Long> entry = versions.get(key);
         Long stored = entry == null ? null : entry.value();
         if (stored != null && version < stored) {
             log.debug("Dropping stale event for {}: version {} < emitted version {}", key, version, stored);
-            metrics.stale(event.getEntityType());
-            return;
+            return false;
         }
         if (stored == null || version > stored) {
             versions.put(key, ValueAndTimestamp.make(version, streamTime));
         }
+        return true;
+    }
+
+    private void emit(Record<byte[], DomainEvent> record, String key, CacheMutation mutation) {
         // The source's headers are the producer's business; the mutation carries what the writer needs.
-        context.forward(record.withKey(key).withValue(mutation.get()).withHeaders(new RecordHeaders()));
-        metrics.mutated(event.getEntityType());
+        context.forward(record.withKey(key).withValue(mutation).withHeaders(new RecordHeaders()));
+    }
+
+    /**
+     * Emits a FENCE at the version of an event that is about to be dead-lettered, unless it is stale or its type is
+     * expire-only: the newer state is unknown here, so the cache must not keep serving the older one.
+     */
+    private void fence(Record<byte[], DomainEvent> record, DomainEvent event, DeadLetterReason reason) {
+        EntityPolicy policy = config.entities().get(event.getEntityType());
+        String key = RedisLayout.key(config.keyPrefix(), event.getEntityType(), event.getEntityId());
+        Optional<CacheMutation> fence = PolicyMapper.toFence(key, event, policy);
+        if (fence.isEmpty() || !raise(key, event.getVersion())) {
+            return;
+        }
+        emit(record, key, fence.get());
+        metrics.fenced(reason.code());
+        log.warn(
+                "Fencing {} {} at version {}: its update is dead-lettered ({}), so readers miss and load until a newer"
+                        + " event arrives",
+                event.getEntityType(),
+                EventValidator.quote(event.getEntityId()),
+                event.getVersion(),
+                reason.code());
     }
 
     /**

@@ -44,13 +44,42 @@ final class PolicyMapper {
                 return Optional.of(
                         m.setOp(MutationOp.TOMBSTONE).setTtlMillis(tombstoneTtl).build());
             case INVALIDATE:
-                return Optional.of(
-                        m.setOp(MutationOp.FENCE).setTtlMillis(tombstoneTtl).build());
+                return Optional.of(fence(m, policy));
             case EXPIRE_ONLY:
                 return Optional.empty();
             default:
                 throw new IllegalStateException("unhandled mode " + policy.mode());
         }
+    }
+
+    /**
+     * A FENCE at the event's version for {@code tombstoneTtl}: what a valid event of an invalidate-mode type maps to,
+     * and what stands in for an update that could not be emitted (it was dead-lettered) so that readers miss and load
+     * instead of being served the value before it. Empty for an expire-only type.
+     */
+    static Optional<CacheMutation> toFence(String redisKey, DomainEvent event, EntityPolicy policy) {
+        if (policy.mode() == dev.cachepipe.topology.CacheMode.EXPIRE_ONLY) {
+            return Optional.empty();
+        }
+        return Optional.of(fence(
+                CacheMutation.newBuilder()
+                        .setKey(redisKey)
+                        .setEntityType(event.getEntityType())
+                        .setEntityId(event.getEntityId())
+                        .setVersion(event.getVersion())
+                        .setOccurredAt(event.getOccurredAt())
+                        .setEventId(event.getEventId()),
+                policy));
+    }
+
+    /** {@code m} as a FENCE of {@code policy}'s {@code tombstoneTtl}, without payload. */
+    static CacheMutation fence(CacheMutation.Builder m, EntityPolicy policy) {
+        return m.setOp(MutationOp.FENCE)
+                .setTtlMillis(policy.tombstoneTtl().toMillis())
+                .setContentType(null)
+                .setPayload(null)
+                .setInlineInvalidation(false)
+                .build();
     }
 
     /**
