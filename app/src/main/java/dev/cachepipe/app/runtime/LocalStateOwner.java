@@ -54,7 +54,10 @@ final class LocalStateOwner {
             topicIds = new TreeMap<>(topicIds);
         }
 
-        /** What differs from {@code before}, for the log; empty if nothing. */
+        /**
+         * What differs from {@code before}, for the log; empty if nothing: the same cluster, and every topic recorded
+         * then still has the same id (topics created since do not count).
+         */
         String changesSince(Owner before) {
             StringBuilder sb = new StringBuilder();
             if (!clusterId.equals(before.clusterId)) {
@@ -63,12 +66,12 @@ final class LocalStateOwner {
                         .append(" -> ")
                         .append(clusterId);
             }
-            Set<String> topics = new TreeSet<>(topicIds.keySet());
-            topics.addAll(before.topicIds.keySet());
+            Set<String> topics = new TreeSet<>(before.topicIds.keySet());
             for (String topic : topics) {
                 String was = before.topicIds.get(topic);
                 String now = topicIds.get(topic);
-                if (!Objects.equals(was, now)) {
+                // a topic created since the state was recorded (the changelog, after the first start) is no change
+                if (was != null && !was.equals(now)) {
                     sb.append(sb.length() == 0 ? "" : ", ")
                             .append("topic ")
                             .append(topic)
@@ -113,7 +116,10 @@ final class LocalStateOwner {
         Path appDir = stateDir.resolve(applicationId);
         Path record = stateDir.resolve(applicationId + ".owner");
         Owner recorded = read(record);
-        if (recorded != null && recorded.equals(current)) {
+        if (recorded != null && current.changesSince(recorded).isEmpty()) {
+            if (!recorded.equals(current)) {
+                write(record, current); // a topic created since (the changelog, after the first start)
+            }
             return;
         }
         if (hasState(appDir)) {
@@ -121,12 +127,18 @@ final class LocalStateOwner {
                     ? "it has no record of the Kafka cluster it was built from (written by an earlier release)"
                     : "it was built from another Kafka cluster or topic incarnation: " + current.changesSince(recorded);
             wipe(appDir);
+            boolean sameCluster = recorded != null && recorded.clusterId().equals(current.clusterId());
             log.warn(
                     "Wiped the local Kafka Streams state {}: {}. The versions store is restored from the changelog of"
-                            + " cluster {} instead of trusting versions that would mark its events as stale.",
+                            + " cluster {} instead of trusting versions that would mark its events as stale.{}",
                     appDir,
                     why,
-                    current.clusterId());
+                    current.clusterId(),
+                    sameCluster
+                            ? " On this cluster that changelog may still hold the versions of a recreated topic: if"
+                                    + " its versions start over, reset the application (kafka-streams-application-reset)"
+                                    + " or use a new kafka.applicationId."
+                            : "");
         }
         write(record, current);
     }

@@ -145,13 +145,31 @@ public final class LiveWriter implements AutoCloseable {
             ledger.onPartitionsAssigned(partitions);
             // the committed offsets the ledger read: a Redis whose watermark is below one went back in time
             Map<TopicPartition, Long> committed = ledger.committedAtAssignment(partitions);
-            watermarks.assigned(partitions, committed);
+            watermarks.assigned(partitions, committed, endOffsets(partitions));
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             ledger.onPartitionsLost(partitions);
             watermarks.removed(partitions);
+        }
+    }
+
+    /** The end offsets of newly assigned partitions, for the watermarks (empty if Kafka does not answer now). */
+    private Map<TopicPartition, Long> endOffsets(Collection<TopicPartition> partitions) {
+        if (partitions.isEmpty()) {
+            return Map.of();
+        }
+        try {
+            return consumer.endOffsets(partitions, Duration.ofSeconds(10));
+        } catch (WakeupException | org.apache.kafka.common.errors.InterruptException e) {
+            throw e;
+        } catch (org.apache.kafka.common.KafkaException e) {
+            log.debug(
+                    "No end offsets for {} (their watermarks are not compared with them): {}",
+                    partitions,
+                    e.toString());
+            return Map.of();
         }
     }
 

@@ -39,6 +39,8 @@ import org.slf4j.Logger;
 final class Watermarks implements AutoCloseable {
     static final LuaScript RAISE = LuaScript.of(Watermarks.class, "lua/watermark_raise.lua");
     private static final long ONLY_READ = -1;
+    /** What the script returns for a watermark of another topic incarnation (dropped). */
+    private static final long FOREIGN = -2;
 
     private final String topic;
     private final byte[] key; // null without self-healing
@@ -65,6 +67,11 @@ final class Watermarks implements AutoCloseable {
         boolean replaying;
         /** Its replay completed: the watermark is raised over it next. */
         boolean replayed;
+        /**
+         * The partition's end offset when it was assigned (-1: not known, or checked already): a watermark at or
+         * above it was written for another incarnation of the topic (a new Kafka cluster, a recreated topic).
+         */
+        long end = -1;
     }
 
     /** The raises sent with one batch: the trailer and, per call, its partition and offset. */
@@ -86,8 +93,14 @@ final class Watermarks implements AutoCloseable {
         this.log = log;
     }
 
-    /** Partitions assigned, with the group's committed offsets (absent: none, or not known). */
-    void assigned(Collection<TopicPartition> partitions, Map<TopicPartition, Long> committed) {
+    /**
+     * Partitions assigned, with the group's committed offsets (absent: none, or not known) and their end offsets
+     * (absent: not known).
+     */
+    void assigned(
+            Collection<TopicPartition> partitions,
+            Map<TopicPartition, Long> committed,
+            Map<TopicPartition, Long> endOffsets) {
         if (key == null) {
             return;
         }
@@ -97,6 +110,7 @@ final class Watermarks implements AutoCloseable {
             m.next = c == null ? 0 : c;
             m.floor = c == null ? -1 : c - 1;
             m.floorSource = "the group committed offset " + m.next;
+            m.end = endOffsets.getOrDefault(tp, -1L);
             marks.put(tp, m);
         }
     }
@@ -163,7 +177,8 @@ final class Watermarks implements AutoCloseable {
                 calls.add(call(tp, Math.max(m.gap.to(), m.next) - 1, m.gap.from() - 1));
                 tps.add(tp);
             } else if (!m.checked && m.gap == null) {
-                calls.add(call(tp, ONLY_READ, m.floor));
+                calls.add(call(tp, ONLY_READ, m.floor, m.end));
+                m.end = -1; // once, right after the assignment
                 tps.add(tp);
             }
         });
@@ -205,6 +220,16 @@ final class Watermarks implements AutoCloseable {
     /** What the raise (or check) of {@code tp} with {@code floor} found: Redis's previous watermark {@code prev}. */
     private void found(TopicPartition tp, Mark m, long offset, long floor, long prev) {
         m.checked = true;
+        if (prev == FOREIGN) {
+            log.warn(
+                    "Redis's watermark for {} was beyond the partition's end offset: it was written for another Kafka"
+                            + " cluster or another incarnation of the topic (recreated); dropped it, starting again"
+                            + " from what this writer writes",
+                    tp);
+            m.floor = m.next - 1;
+            m.floorSource = "this writer wrote up to offset " + m.floor;
+            return;
+        }
         if (prev == -1) {
             if (offset >= 0) {
                 if (m.floor >= 0) {
@@ -285,12 +310,17 @@ final class Watermarks implements AutoCloseable {
     }
 
     private ScriptCall call(TopicPartition tp, long offset, long floor) {
+        return call(tp, offset, floor, -1);
+    }
+
+    private ScriptCall call(TopicPartition tp, long offset, long floor, long end) {
         return new ScriptCall(
                 RAISE,
                 key,
                 RedisLayout.watermarkField(topic, tp.partition()).getBytes(StandardCharsets.UTF_8),
                 Long.toString(offset).getBytes(StandardCharsets.US_ASCII),
-                Long.toString(floor).getBytes(StandardCharsets.US_ASCII));
+                Long.toString(floor).getBytes(StandardCharsets.US_ASCII),
+                Long.toString(end).getBytes(StandardCharsets.US_ASCII));
     }
 
     @Override

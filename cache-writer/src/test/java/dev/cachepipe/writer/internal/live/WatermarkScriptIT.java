@@ -76,9 +76,40 @@ class WatermarkScriptIT {
     }
 
     @Test
+    void shouldDropAWatermarkAboveThePartitionsEndWhenGivenALimit() throws Exception {
+        String key = newKey();
+        raise(key, 5_000, -1); // written for the topic on another Kafka cluster
+        assertThat(limited(key, -1, -1, 100))
+                .as("the partition's end offset is 100: foreign")
+                .isEqualTo(-2);
+        assertThat(stored(key)).isNull();
+        raise(key, 5_000, -1);
+        assertThat(limited(key, 42, -1, 100)).as("replaced by the raise").isEqualTo(-2);
+        assertThat(stored(key)).isEqualTo("42");
+        assertThat(limited(key, -1, -1, 100)).as("below the end: kept").isEqualTo(42);
+        assertThat(limited(key, -1, -1, 42)).as("at the end offset: foreign").isEqualTo(-2);
+        raise(key, 0, -1);
+        assertThat(limited(key, -1, -1, -1)).as("end not known").isEqualTo(0);
+        assertThat(limited(key, -1, -1, 0))
+                .as("an empty partition has no offset 0 yet")
+                .isEqualTo(-2);
+    }
+
+    @Test
     void shouldRefuseBadArgumentsWhenCalled() {
         assertThatThrownBy(() -> call(newKey(), "x", "-1"))
-                .hasMessageContaining("watermark_raise expects 1 key and 3 arguments");
+                .hasMessageContaining("watermark_raise expects 1 key and 3 or 4 arguments");
+    }
+
+    private static long limited(String key, long offset, long floor, long end) throws Exception {
+        return scripts.call(new ScriptCall(
+                        Watermarks.RAISE,
+                        bytes(key),
+                        bytes(FIELD),
+                        bytes(Long.toString(offset)),
+                        bytes(Long.toString(floor)),
+                        bytes(Long.toString(end))))
+                .get(5, TimeUnit.SECONDS);
     }
 
     private static String newKey() {
