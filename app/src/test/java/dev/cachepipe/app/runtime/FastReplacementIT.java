@@ -7,19 +7,17 @@ import dev.cachepipe.app.demo.ConsistencyCheck;
 import dev.cachepipe.app.demo.EventGenerator;
 import dev.cachepipe.app.demo.Oracle;
 import dev.cachepipe.app.testing.ChildJvm;
+import dev.cachepipe.app.testing.Groups;
 import dev.cachepipe.app.testing.TestPipeline;
 import dev.cachepipe.embedded.EmbeddedKafka;
 import dev.cachepipe.embedded.RedisServer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.MemberDescription;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -153,69 +151,12 @@ class FastReplacementIT {
         return Math.round((System.nanoTime() - sinceNanos) / 1e8) / 10.0;
     }
 
-    /** The test's configuration with {@code kafka.instanceId} and its own Streams state directory. */
-    private static Path instanceConfig(TestPipeline p, String instance) throws Exception {
-        String streamsState = "/streams/" + p.id;
-        assertThat(p.yaml).contains(streamsState).contains("kafka:\n");
-        Path file = Path.of(System.getProperty("java.io.tmpdir"), p.id + "-" + instance + ".yaml");
-        Files.writeString(
-                file,
-                p.yaml.replace(streamsState, streamsState + "-" + instance)
-                        .replace(
-                                "kafka:\n",
-                                BASELINE
-                                        ? "kafka:\n  sessionTimeout: 45s\n"
-                                        : "kafka:\n  instanceId: " + instance + "\n"));
-        return file;
+    /** The test's configuration with {@code kafka.instanceId} (or, for the baseline, 45 s sessions). */
+    private static Path instanceConfig(TestPipeline p, String instance) {
+        return p.instanceConfig(instance, BASELINE ? "sessionTimeout: 45s" : "instanceId: " + instance);
     }
 
     private static Process start(TestPipeline p, Path config, String name) throws Exception {
         return ChildJvm.start(p.id + "-" + name, List.of(), List.of("run", "--config", config.toString()));
-    }
-
-    /** Who holds which partitions in the Streams group and the writer group, by member id. */
-    private record Groups(Admin admin, TestPipeline p) {
-        /** The member ids in both groups now. */
-        Set<String> members() throws Exception {
-            Set<String> ids = new HashSet<>();
-            for (String group : List.of(p.id, p.writerGroup())) {
-                for (MemberDescription m : members(group)) {
-                    ids.add(m.consumerId());
-                }
-            }
-            return ids;
-        }
-
-        /** Whether members outside {@code others} hold at least one partition in both groups. */
-        boolean holdsSome(Set<String> others) throws Exception {
-            return partitions(p.id, m -> !others.contains(m)) > 0
-                    && partitions(p.writerGroup(), m -> !others.contains(m)) > 0;
-        }
-
-        /** Whether the members {@code ids} hold every partition of both groups. */
-        boolean holdsAll(Set<String> ids) throws Exception {
-            int sources = p.config.sourceTopics().size() * p.config.topics().partitions();
-            return partitions(p.id, ids::contains) == sources
-                    && partitions(p.writerGroup(), ids::contains)
-                            == p.config.topics().partitions();
-        }
-
-        private int partitions(String group, java.util.function.Predicate<String> member) throws Exception {
-            int n = 0;
-            for (MemberDescription m : members(group)) {
-                if (member.test(m.consumerId())) {
-                    n += m.assignment().topicPartitions().size();
-                }
-            }
-            return n;
-        }
-
-        private java.util.Collection<MemberDescription> members(String group) throws Exception {
-            return admin.describeConsumerGroups(List.of(group))
-                    .all()
-                    .get(10, TimeUnit.SECONDS)
-                    .get(group)
-                    .members();
-        }
     }
 }

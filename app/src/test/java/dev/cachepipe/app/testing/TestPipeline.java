@@ -168,6 +168,28 @@ public final class TestPipeline implements AutoCloseable {
         return file;
     }
 
+    /**
+     * The configuration of one instance of several, written to target/tmp/ID-INSTANCE.yaml for {@code run --config}:
+     * its own Streams state directory and the extra {@code kafka:} line {@code kafkaLine} (e.g. {@code instanceId:
+     * a}).
+     */
+    public Path instanceConfig(String instance, String kafkaLine) {
+        String streamsState = "/streams/" + id;
+        if (!yaml.contains(streamsState) || !yaml.contains("kafka:\n")) {
+            throw new IllegalStateException("no '" + streamsState + "' or 'kafka:' in " + yaml);
+        }
+        Path file = Path.of(System.getProperty("java.io.tmpdir"), id + "-" + instance + ".yaml");
+        try {
+            java.nio.file.Files.writeString(
+                    file,
+                    yaml.replace(streamsState, streamsState + "-" + instance)
+                            .replace("kafka:\n", "kafka:\n  " + kafkaLine + "\n"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return file;
+    }
+
     /** Runs the CLI in this JVM with {@code args}, capturing what it prints. */
     public static CliRun cli(String... args) {
         java.io.StringWriter out = new java.io.StringWriter();
