@@ -101,7 +101,7 @@ public final class LoadRun implements Callable<Integer> {
                         .sum();
             }
             ConsistencyCheck.Result result;
-            try (ConsistencyCheck check = new ConsistencyCheck(infra.redisUri(), oracle)) {
+            try (ConsistencyCheck check = new ConsistencyCheck(infra.redisTarget(), oracle)) {
                 result = check.check();
             }
             double pipelineRate = events / drain.seconds();

@@ -1,6 +1,7 @@
 package dev.cachepipe.writer;
 
 import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.support.redis.RedisTarget;
 import dev.cachepipe.writer.internal.replay.ReplayDriver;
 import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -115,6 +116,23 @@ public final class CacheRebuild {
     public static Result run(
             WriterConfig config,
             RedisURI redisUri,
+            String entityType,
+            MeterRegistry registry,
+            Consumer<Progress> listener,
+            BooleanSupplier cancelled) {
+        return run(
+                config,
+                RedisTarget.of(Objects.requireNonNull(redisUri, "redisUri")),
+                entityType,
+                registry,
+                listener,
+                cancelled);
+    }
+
+    /** As {@link #run(WriterConfig, RedisURI, String, MeterRegistry, Consumer, BooleanSupplier)}, for a cluster too. */
+    public static Result run(
+            WriterConfig config,
+            RedisTarget redisUri,
             String entityType,
             MeterRegistry registry,
             Consumer<Progress> listener,

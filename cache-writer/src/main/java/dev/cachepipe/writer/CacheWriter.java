@@ -1,5 +1,6 @@
 package dev.cachepipe.writer;
 
+import dev.cachepipe.support.redis.RedisTarget;
 import dev.cachepipe.writer.internal.live.LiveWriter;
 import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -46,9 +47,17 @@ public final class CacheWriter implements AutoCloseable {
      * @param registry where the {@code cachepipe.writer.*} meters are registered (removed again on close)
      */
     public CacheWriter(WriterConfig config, RedisURI redisUri, MeterRegistry registry) {
+        this(config, RedisTarget.of(Objects.requireNonNull(redisUri, "redisUri")), registry);
+    }
+
+    /**
+     * Creates the Kafka clients and the Redis client for {@code redis} (a standalone server or a cluster's seeds);
+     * connects nothing yet.
+     */
+    public CacheWriter(WriterConfig config, RedisTarget redis, MeterRegistry registry) {
         this.loop = new LiveWriter(
                 Objects.requireNonNull(config, "config"),
-                Objects.requireNonNull(redisUri, "redisUri"),
+                Objects.requireNonNull(redis, "redis"),
                 Objects.requireNonNull(registry, "registry"));
     }
 

@@ -3,12 +3,13 @@ package dev.cachepipe.writer;
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.support.redis.EntryScripts;
 import dev.cachepipe.support.redis.LuaScript;
+import dev.cachepipe.support.redis.RedisConnector;
 import dev.cachepipe.support.redis.ScriptCall;
 import dev.cachepipe.support.redis.ScriptRunner;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -76,13 +77,13 @@ public final class RedisScripts {
 
     private static final byte[] EMPTY = new byte[0];
 
-    private final StatefulRedisConnection<byte[], byte[]> connection;
-    private final RedisAsyncCommands<byte[], byte[]> commands;
+    private final StatefulConnection<byte[], byte[]> connection;
+    private final RedisClusterAsyncCommands<byte[], byte[]> commands;
 
     /** Scripts called over {@code connection} (byte-array codec). Does not load them: call {@link #load}. */
-    public RedisScripts(StatefulRedisConnection<byte[], byte[]> connection) {
+    public RedisScripts(StatefulConnection<byte[], byte[]> connection) {
         this.connection = Objects.requireNonNull(connection, "connection");
-        this.commands = connection.async();
+        this.commands = RedisConnector.async(connection);
     }
 
     /** The exact bytes of {@code upsert_entry.lua} (for benchmarks). */

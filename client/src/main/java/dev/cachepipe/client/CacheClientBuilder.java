@@ -5,7 +5,8 @@ import dev.cachepipe.client.internal.ClientConfig;
 import dev.cachepipe.client.internal.DefaultCacheClient;
 import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
-import io.lettuce.core.RedisURI;
+import dev.cachepipe.support.redis.RedisMode;
+import dev.cachepipe.support.redis.RedisTarget;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -66,6 +67,7 @@ public final class CacheClientBuilder {
 
     private String name;
     private String redisUri;
+    private RedisMode redisMode = RedisMode.AUTO;
     private String redisUsername;
     private char[] redisPassword;
     private String keyPrefix = RedisLayout.DEFAULT_PREFIX;
@@ -101,17 +103,35 @@ public final class CacheClientBuilder {
 
     /**
      * The Redis that the pipeline writes: {@code redis://[[user]:password@]host[:port][/database]} or {@code
-     * rediss://...} for TLS. Required. Credentials in the URI are never logged.
+     * rediss://...} for TLS; for a Redis Cluster, one or more seed nodes, comma-separated ({@code
+     * redis://h1:6379,redis://h2:6379}). Required. Credentials in the URI are never logged.
      */
     public CacheClientBuilder redisUri(String uri) {
         Objects.requireNonNull(uri, "redisUri");
-        String lower = uri.toLowerCase(Locale.ROOT);
+        String lower = uri.toLowerCase(Locale.ROOT).trim();
         if (!lower.startsWith("redis://") && !lower.startsWith("rediss://")) {
             throw new IllegalArgumentException(
                     "redisUri must start with redis:// or rediss:// but was '" + Redact.credentials(uri) + "'");
         }
-        parseRedisUri(uri);
+        parseRedisUris(uri);
         this.redisUri = uri;
+        return this;
+    }
+
+    /**
+     * {@code auto} (default: ask the server whether it is a cluster), {@code standalone} or {@code cluster}. In
+     * cluster mode reads, leases and fills go to the master of each key's slot, a {@code getAll} is pipelined per
+     * node, and the topology is refreshed on redirects and every 10 s. Reads always go to masters: a replica may be
+     * behind the master by its replication lag, and a read from it could return a version older than one this client
+     * already returned.
+     */
+    public CacheClientBuilder redisMode(String mode) {
+        Objects.requireNonNull(mode, "redisMode");
+        try {
+            this.redisMode = RedisMode.parse(mode);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("redisMode must be auto, standalone or cluster but was '" + mode + "'");
+        }
         return this;
     }
 
@@ -279,18 +299,16 @@ public final class CacheClientBuilder {
         if (bootstrapServers == null) {
             throw new IllegalStateException("bootstrapServers is required: call bootstrapServers(\"host:9092\")");
         }
-        RedisURI.Builder uri = RedisURI.builder(parseRedisUri(redisUri)).withTimeout(redisTimeout);
+        RedisTarget target = parseRedisUris(redisUri);
         if (redisPassword != null) {
-            if (redisUsername == null) {
-                uri.withPassword(redisPassword.clone());
-            } else {
-                uri.withAuthentication(redisUsername, redisPassword.clone());
-            }
+            target = RedisTarget.parse(redisUri, redisMode, redisUsername, redisPassword, redisTimeout);
+        } else {
+            target = new RedisTarget(target.seeds(), redisMode).withTimeout(redisTimeout);
         }
         String clientName = name != null ? name : "cachepipe-client-" + SEQUENCE.incrementAndGet();
         return new ClientConfig(
                 clientName,
-                uri.build(),
+                target,
                 keyPrefix,
                 bootstrapServers,
                 Map.copyOf(kafkaProperties),
@@ -307,12 +325,13 @@ public final class CacheClientBuilder {
                 listenerMaxDisconnect);
     }
 
-    private static RedisURI parseRedisUri(String uri) {
+    private static RedisTarget parseRedisUris(String uri) {
         try {
-            return RedisURI.create(uri);
+            return RedisTarget.parse(uri, RedisMode.AUTO, null, null, null);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("redisUri is not a valid Redis URI (redis://[[user]:password@]host"
-                    + "[:port][/database] or rediss://...): '" + Redact.credentials(uri) + "'");
+                    + "[:port][/database] or rediss://..., comma-separated for cluster seeds): '"
+                    + Redact.credentials(uri) + "'");
         }
     }
 }

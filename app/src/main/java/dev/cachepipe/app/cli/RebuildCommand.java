@@ -88,7 +88,7 @@ public final class RebuildCommand implements Callable<Integer> {
         try {
             result = CacheRebuild.run(
                     writerConfig,
-                    infra.redisUri(),
+                    infra.redisTarget(),
                     entityType,
                     registry,
                     p -> {

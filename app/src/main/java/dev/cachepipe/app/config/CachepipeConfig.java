@@ -7,6 +7,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.support.redis.RedisMode;
+import dev.cachepipe.support.redis.RedisTarget;
 import dev.cachepipe.topology.CacheMode;
 import dev.cachepipe.topology.EntityPolicy;
 import dev.cachepipe.topology.TopologyConfig;
@@ -90,7 +92,8 @@ public record CachepipeConfig(
     }
 
     /** Redis connection settings; {@link #toString()} never shows a password. */
-    public record Redis(String uri, String username, String password, String keyPrefix, Duration timeout) {
+    public record Redis(
+            String uri, String username, String password, String keyPrefix, Duration timeout, RedisMode mode) {
         public boolean embedded() {
             return EMBEDDED.equals(uri);
         }
@@ -99,7 +102,7 @@ public record CachepipeConfig(
         public String toString() {
             return "Redis[uri=" + Redact.uri(uri) + ", username=" + username + ", password="
                     + (password == null || password.isEmpty() ? "" : "****") + ", keyPrefix=" + keyPrefix
-                    + ", timeout=" + timeout + "]";
+                    + ", timeout=" + timeout + ", mode=" + mode.configName() + "]";
         }
     }
 
@@ -203,22 +206,37 @@ public record CachepipeConfig(
         validateMembership(k, kafka);
 
         Section r = top.section("redis");
-        r.allowOnly("uri", "username", "password", "keyPrefix", "timeout");
+        r.allowOnly("uri", "username", "password", "keyPrefix", "timeout", "mode");
         String uri = r.nonBlank("uri", EMBEDDED);
         if (!uri.equals(EMBEDDED) && !isRedisUri(uri)) {
             throw new ConfigException(
                     r.key("uri"),
                     Redact.uri(uri),
-                    "use 'embedded' or a URI redis://host:port, rediss://host:port (TLS); percent-encode special"
-                            + " characters of a password, or set redis.password instead");
+                    "use 'embedded' or a URI redis://host:port, rediss://host:port (TLS), or several cluster seeds"
+                            + " separated by commas; percent-encode special characters of a password, or set"
+                            + " redis.password instead");
         }
         String keyPrefix = r.nonBlank("keyPrefix", RedisLayout.DEFAULT_PREFIX);
         if (!RedisLayout.isValidPrefix(keyPrefix)) {
             throw new ConfigException(
                     r.key("keyPrefix"), keyPrefix, "use letters, digits and . _ - { }, segments separated by ':'");
         }
+        String modeValue = r.nonBlank("mode", "auto");
+        RedisMode mode;
+        try {
+            mode = RedisMode.parse(modeValue);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(r.key("mode"), modeValue, "use auto, standalone or cluster");
+        }
+        if (mode == RedisMode.CLUSTER && (keyPrefix.contains("{") || keyPrefix.contains("}"))) {
+            throw new ConfigException(
+                    r.key("keyPrefix"),
+                    keyPrefix,
+                    "in cluster mode the key prefix must not contain { or }: a hash tag in it would put every key in"
+                            + " one slot, on one master");
+        }
         Redis redis = new Redis(
-                uri, r.string("username", ""), r.string("password", ""), keyPrefix, r.duration("timeout", "2s"));
+                uri, r.string("username", ""), r.string("password", ""), keyPrefix, r.duration("timeout", "2s"), mode);
 
         Section t = top.section("topics");
         t.allowOnly("mutations", "invalidations", "deadLetter", "partitions", "replicationFactor");
@@ -328,7 +346,7 @@ public record CachepipeConfig(
             return false;
         }
         try {
-            io.lettuce.core.RedisURI.create(uri);
+            RedisTarget.parse(uri, RedisMode.AUTO, null, null, null);
             return true;
         } catch (RuntimeException e) {
             return false;

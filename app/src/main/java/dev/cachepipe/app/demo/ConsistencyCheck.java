@@ -1,17 +1,17 @@
 package dev.cachepipe.app.demo;
 
 import dev.cachepipe.schemas.CacheEntry;
-import io.lettuce.core.RedisClient;
+import dev.cachepipe.support.redis.RedisConnector;
+import dev.cachepipe.support.redis.RedisTarget;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.codec.RedisCodec;
-import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,12 +33,17 @@ public final class ConsistencyCheck implements AutoCloseable {
     private static final Duration POLL_INTERVAL = Duration.ofMillis(500);
 
     private final Oracle oracle;
-    private final RedisURI uri;
-    private RedisClient client;
-    private StatefulRedisConnection<String, byte[]> connection;
+    private final RedisTarget target;
+    private RedisConnector connector;
+    private StatefulConnection<byte[], byte[]> connection;
 
     public ConsistencyCheck(RedisURI uri, Oracle oracle) {
-        this.uri = uri;
+        this(RedisTarget.of(uri), oracle);
+    }
+
+    /** Checks the Redis at {@code target}: one server or a cluster. */
+    public ConsistencyCheck(RedisTarget target, Oracle oracle) {
+        this.target = target;
         this.oracle = oracle;
     }
 
@@ -86,18 +91,19 @@ public final class ConsistencyCheck implements AutoCloseable {
     /** Reads every expected key once and compares. One check at a time: concurrent callers wait. */
     public synchronized Result check() {
         List<Oracle.Expectation> expected = oracle.expectations();
-        RedisAsyncCommands<String, byte[]> redis = connection().async();
+        StatefulConnection<byte[], byte[]> c = connection();
+        RedisClusterAsyncCommands<byte[], byte[]> redis = RedisConnector.async(c);
         int consistent = 0;
         int expired = 0;
         List<Mismatch> mismatches = new ArrayList<>();
         for (int from = 0; from < expected.size(); from += BATCH_SIZE) {
             List<Oracle.Expectation> batch = expected.subList(from, Math.min(expected.size(), from + BATCH_SIZE));
             long now = System.currentTimeMillis(); // before the reads: an absence seen later is at least this late
-            List<RedisFuture<Map<String, byte[]>>> replies = new ArrayList<>(batch.size());
+            List<RedisFuture<Map<byte[], byte[]>>> replies = new ArrayList<>(batch.size());
             for (Oracle.Expectation e : batch) {
-                replies.add(redis.hgetall(e.key()));
+                replies.add(redis.hgetall(e.key().getBytes(StandardCharsets.UTF_8)));
             }
-            connection.flushCommands();
+            c.flushCommands();
             for (int i = 0; i < batch.size(); i++) {
                 Oracle.Expectation e = batch.get(i);
                 Optional<CacheEntry> actual;
@@ -167,27 +173,31 @@ public final class ConsistencyCheck implements AutoCloseable {
             connection.close();
             connection = null;
         }
-        if (client != null) {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            client = null;
+        if (connector != null) {
+            connector.close();
+            connector = null;
         }
     }
 
-    private synchronized StatefulRedisConnection<String, byte[]> connection() {
+    private synchronized StatefulConnection<byte[], byte[]> connection() {
         if (connection == null || !connection.isOpen()) {
-            if (client == null) {
-                client = RedisClient.create(uri);
+            if (connector == null) {
+                Duration timeout = target.first().getTimeout();
+                connector = RedisConnector.create(target, timeout, Duration.ofMillis(100), Duration.ofSeconds(1));
             }
-            connection = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
+            connection = connector.connect();
             connection.setAutoFlushCommands(false);
         }
         return connection;
     }
 
-    private Map<String, byte[]> await(RedisFuture<Map<String, byte[]>> f) throws ExecutionException {
-        Duration timeout = uri.getTimeout().plusSeconds(5);
+    private Map<String, byte[]> await(RedisFuture<Map<byte[], byte[]>> f) throws ExecutionException {
+        Duration timeout = target.first().getTimeout().plusSeconds(5);
         try {
-            return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Map<byte[], byte[]> hash = f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Map<String, byte[]> out = new HashMap<>(hash.size() * 2);
+            hash.forEach((k, v) -> out.put(new String(k, StandardCharsets.UTF_8), v));
+            return out;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ExecutionException(e);

@@ -188,7 +188,7 @@ public final class DemoCommand implements Callable<Integer> {
                 .withPoisonRatio(poisonRatio);
         EventGenerator generator = new EventGenerator(infra.kafkaClientProperties(), settings, oracle);
         resources.add(generator);
-        ConsistencyCheck check = new ConsistencyCheck(infra.redisUri(), oracle);
+        ConsistencyCheck check = new ConsistencyCheck(infra.redisTarget(), oracle);
         resources.add(check);
         WriterStats stats = new WriterStats(registry);
         DemoReaders readers = DemoReaders.start(

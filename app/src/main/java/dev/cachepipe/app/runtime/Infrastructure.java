@@ -3,6 +3,7 @@ package dev.cachepipe.app.runtime;
 import dev.cachepipe.app.config.CachepipeConfig;
 import dev.cachepipe.embedded.EmbeddedKafka;
 import dev.cachepipe.embedded.RedisServer;
+import dev.cachepipe.support.redis.RedisTarget;
 import io.lettuce.core.RedisURI;
 import java.util.HashMap;
 import java.util.Map;
@@ -87,25 +88,26 @@ public final class Infrastructure implements AutoCloseable {
 
     /** The Redis URI with credentials and timeout applied (never log it: use {@link #redisDescription()}). */
     public RedisURI redisUri() {
-        RedisURI uri = RedisURI.create(
-                embeddedRedis != null ? embeddedRedis.uri() : config.redis().uri());
-        String password = config.redis().password();
-        if (password != null && !password.isEmpty()) {
-            String user = config.redis().username();
-            if (user == null || user.isEmpty()) {
-                uri.setAuthentication(password.toCharArray());
-            } else {
-                uri.setAuthentication(user, password.toCharArray());
-            }
-        }
-        uri.setTimeout(config.redis().timeout());
-        return uri;
+        return redisTarget().first();
     }
 
-    /** {@code host:port} of Redis, safe to log. */
+    /**
+     * Where Redis is (one server, or a cluster's seeds), with credentials, timeout and {@code redis.mode} applied
+     * (never log it: use {@link #redisDescription()}).
+     */
+    public RedisTarget redisTarget() {
+        String password = config.redis().password();
+        return RedisTarget.parse(
+                embeddedRedis != null ? embeddedRedis.uri() : config.redis().uri(),
+                config.redis().mode(),
+                config.redis().username(),
+                password == null || password.isEmpty() ? null : password.toCharArray(),
+                config.redis().timeout());
+    }
+
+    /** {@code redis://host:port[,host:port...]} of Redis, safe to log. */
     public String redisDescription() {
-        RedisURI uri = redisUri();
-        return (uri.isSsl() ? "rediss://" : "redis://") + uri.getHost() + ":" + uri.getPort();
+        return redisTarget().description();
     }
 
     /**

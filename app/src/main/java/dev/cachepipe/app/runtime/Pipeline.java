@@ -154,7 +154,7 @@ public final class Pipeline implements AutoCloseable {
                 CachepipeTopology.build(config.topologyConfig(), config.domainEventWriterSchemas(), registry), props);
         CacheWriter writer;
         try {
-            writer = new CacheWriter(writerConfig, infra.redisUri(), registry);
+            writer = new CacheWriter(writerConfig, infra.redisTarget(), registry);
         } catch (RuntimeException e) {
             streams.close(Duration.ofSeconds(10));
             throw e;

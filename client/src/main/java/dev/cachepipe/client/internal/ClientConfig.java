@@ -1,6 +1,7 @@
 package dev.cachepipe.client.internal;
 
 import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.support.redis.RedisTarget;
 import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -11,7 +12,8 @@ import java.util.Objects;
  * Everything a {@link DefaultCacheClient} needs, validated; made by {@code CacheClientBuilder.build()}. Not API.
  *
  * @param name the client's name: meter tag {@code client}, Kafka {@code client.id}, thread names
- * @param redisUri where L2 lives, credentials included (never log it: use {@link #redisEndpoint()})
+ * @param redisTarget where L2 lives (one server or cluster seeds, and the mode), credentials included (never log
+ *     it: use {@link #redisEndpoint()})
  * @param keyPrefix the pipeline's key prefix
  * @param bootstrapServers the Kafka cluster carrying the invalidations
  * @param kafkaProperties extra consumer properties (security etc.), already checked against the forbidden keys
@@ -29,7 +31,7 @@ import java.util.Objects;
  */
 public record ClientConfig(
         String name,
-        RedisURI redisUri,
+        RedisTarget redisTarget,
         String keyPrefix,
         String bootstrapServers,
         Map<String, Object> kafkaProperties,
@@ -47,7 +49,7 @@ public record ClientConfig(
 
     public ClientConfig {
         Objects.requireNonNull(name, "name");
-        Objects.requireNonNull(redisUri, "redisUri");
+        Objects.requireNonNull(redisTarget, "redisTarget");
         if (!RedisLayout.isValidPrefix(keyPrefix)) {
             throw new IllegalArgumentException(
                     "keyPrefix must match [A-Za-z0-9_.{}-]+(:[A-Za-z0-9_.{}-]+)* but was '" + keyPrefix + "'");
@@ -69,13 +71,19 @@ public record ClientConfig(
 
     /** {@code host:port} of Redis, safe to log. */
     public String redisEndpoint() {
-        return redisUri.getHost() + ":" + redisUri.getPort();
+        return redisTarget.description().replaceFirst("^rediss?://", "");
+    }
+
+    /** The first seed (the server, in standalone mode). */
+    public RedisURI redisUri() {
+        return redisTarget.first();
     }
 
     @Override
     public String toString() {
-        return "ClientConfig[name=" + name + ", redis=" + (redisUri.isSsl() ? "rediss://" : "redis://")
-                + redisEndpoint() + ", keyPrefix=" + keyPrefix + ", bootstrapServers=" + bootstrapServers
+        return "ClientConfig[name=" + name + ", redis=" + redisTarget.description() + " ("
+                + redisTarget.mode().configName() + "), keyPrefix=" + keyPrefix + ", bootstrapServers="
+                + bootstrapServers
                 + ", invalidationsTopic=" + invalidationsTopic + ", l1MaximumSize=" + l1MaximumSize
                 + ", l1ExpireAfterWrite=" + l1ExpireAfterWrite + ", redisTimeout=" + redisTimeout + ", kafkaTimeout="
                 + kafkaTimeout + ", leaseTime=" + leaseTime + ", loadWait=" + loadWait + ", fillTtl=" + fillTtl

@@ -12,8 +12,8 @@ import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisLoadingException;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.KeyValueListOutput;
 import io.lettuce.core.output.StatusOutput;
@@ -74,10 +74,11 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
     private final long retryIntervalNanos;
     private final AtomicBoolean down = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
-    private volatile StatefulRedisConnection<byte[], byte[]> connection;
-    private volatile RedisAsyncCommands<byte[], byte[]> commands;
+    private volatile StatefulConnection<byte[], byte[]> connection;
+    private volatile RedisClusterAsyncCommands<byte[], byte[]> commands;
     private volatile ScriptRunner scripts;
     private volatile long retryAtNanos;
+    private volatile boolean cluster;
     private final ClientMetrics metrics;
 
     /** A lease attempt: whether this client got the lease, and the entry as Redis held it right after. */
@@ -94,13 +95,13 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
         this.retryIntervalNanos =
                 Math.max(TimeUnit.MILLISECONDS.toNanos(100), Math.min(TimeUnit.SECONDS.toNanos(1), timeoutNanos));
         this.connector = RedisConnector.create(
-                config.redisUri(), config.redisTimeout(), Duration.ofMillis(10), Duration.ofSeconds(1));
+                config.redisTarget(), config.redisTimeout(), Duration.ofMillis(10), Duration.ofSeconds(1));
     }
 
     /** Connects once, synchronously; if that fails, keeps trying in the background. */
     public void start() {
         try {
-            StatefulRedisConnection<byte[], byte[]> c = connector.connect();
+            StatefulConnection<byte[], byte[]> c = connector.connect();
             connected(c);
         } catch (RuntimeException e) {
             markDown(e);
@@ -108,7 +109,7 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
         }
     }
 
-    private void connected(StatefulRedisConnection<byte[], byte[]> c) {
+    private void connected(StatefulConnection<byte[], byte[]> c) {
         if (closed.get()) {
             c.closeAsync();
             return;
@@ -118,7 +119,8 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
         runner.preload(SCRIPTS);
         scripts = runner;
         connection = c;
-        commands = c.async();
+        commands = RedisConnector.async(c);
+        cluster = RedisConnector.partitions(c) != null;
         markUp();
         log.debug("Connected to Redis at {}", endpoint);
     }
@@ -155,7 +157,7 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
 
     /** The entry's fields as a map (missing fields left out; empty = absent key). */
     public Map<String, byte[]> read(byte[] key) {
-        RedisAsyncCommands<byte[], byte[]> c = commandsOrThrow();
+        RedisClusterAsyncCommands<byte[], byte[]> c = commandsOrThrow();
         long t0 = System.nanoTime();
         CompletableFuture<List<KeyValue<byte[], byte[]>>> f;
         try {
@@ -210,8 +212,16 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
                 new Command<>(CommandType.GET, new ValueOutput<>(CODEC), new CommandArgs<>(CODEC).addKey(leaseKey)));
         AsyncCommand<byte[], byte[], List<KeyValue<byte[], byte[]>>> get = new AsyncCommand<>(hmget(entryKey));
         long t0 = System.nanoTime();
-        dispatch(List.of(lease, get));
-        awaitAll(List.of(lease, get), t0);
+        if (cluster) {
+            // lease and entry may live on different nodes: the entry is read only after the lease was
+            dispatch(List.of(lease));
+            awaitAll(List.of(lease), t0);
+            dispatch(List.of(get));
+            awaitAll(List.of(get), System.nanoTime());
+        } else {
+            dispatch(List.of(lease, get));
+            awaitAll(List.of(lease, get), t0);
+        }
         time(metrics.l2Lease(), t0);
         return new Poll(reply(lease), toHash(reply(get)));
     }
@@ -314,7 +324,7 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
     }
 
     private void dispatch(List<? extends RedisCommand<byte[], byte[], ?>> cmds) {
-        StatefulRedisConnection<byte[], byte[]> c = connectionOrThrow();
+        StatefulConnection<byte[], byte[]> c = connectionOrThrow();
         try {
             c.dispatch(cmds);
         } catch (RuntimeException e) {
@@ -333,8 +343,8 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
         return hash;
     }
 
-    private RedisAsyncCommands<byte[], byte[]> commandsOrThrow() {
-        RedisAsyncCommands<byte[], byte[]> c = commands;
+    private RedisClusterAsyncCommands<byte[], byte[]> commandsOrThrow() {
+        RedisClusterAsyncCommands<byte[], byte[]> c = commands;
         if (c == null || !available()) {
             throw L2Unavailable.INSTANCE;
         }
@@ -349,8 +359,8 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
         return s;
     }
 
-    private StatefulRedisConnection<byte[], byte[]> connectionOrThrow() {
-        StatefulRedisConnection<byte[], byte[]> c = connection;
+    private StatefulConnection<byte[], byte[]> connectionOrThrow() {
+        StatefulConnection<byte[], byte[]> c = connection;
         if (c == null || !available()) {
             throw L2Unavailable.INSTANCE;
         }
@@ -474,7 +484,7 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        StatefulRedisConnection<byte[], byte[]> c = connection;
+        StatefulConnection<byte[], byte[]> c = connection;
         if (c != null) {
             try {
                 c.close();

@@ -5,8 +5,8 @@ import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.protocol.AsyncCommand;
@@ -38,14 +38,18 @@ public final class ScriptRunner {
     private static final Logger log = LoggerFactory.getLogger(ScriptRunner.class);
     private static final ByteArrayCodec CODEC = ByteArrayCodec.INSTANCE;
 
-    private final StatefulRedisConnection<byte[], byte[]> connection;
-    private final RedisAsyncCommands<byte[], byte[]> commands;
+    private final StatefulConnection<byte[], byte[]> connection;
+    private final RedisClusterAsyncCommands<byte[], byte[]> commands;
     private final ConcurrentHashMap<LuaScript, CompletableFuture<Void>> reloading = new ConcurrentHashMap<>();
 
-    /** Scripts called over {@code connection}, which must flush commands as they are issued (the default). */
-    public ScriptRunner(StatefulRedisConnection<byte[], byte[]> connection) {
+    /**
+     * Scripts called over {@code connection} (standalone or cluster, from a {@link RedisConnector}), which must flush
+     * commands as they are issued (the default). In cluster mode each call goes to the master of its key's slot and
+     * {@code SCRIPT LOAD} goes to every node.
+     */
+    public ScriptRunner(StatefulConnection<byte[], byte[]> connection) {
         this.connection = Objects.requireNonNull(connection, "connection");
-        this.commands = connection.async();
+        this.commands = RedisConnector.async(connection);
     }
 
     /**

@@ -10,7 +10,7 @@ import dev.cachepipe.support.redis.ScriptRunner;
 import dev.cachepipe.writer.RedisScripts;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.StatefulConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,8 +37,9 @@ public final class RedisBatchWriter implements AutoCloseable {
     private final RedisConnector connector;
     private final Duration timeout;
     private final List<LuaScript> alsoLoad;
-    private StatefulRedisConnection<byte[], byte[]> connection;
+    private StatefulConnection<byte[], byte[]> connection;
     private ScriptRunner scripts;
+    private boolean cluster;
 
     /** Result of one attempt: null failure means every sent write got a definite reply. */
     public record Attempt(int sent, int failed, String failure, long latencyNanos) {}
@@ -69,7 +70,7 @@ public final class RedisBatchWriter implements AutoCloseable {
         if (connection != null) {
             return null;
         }
-        StatefulRedisConnection<byte[], byte[]> c = null;
+        StatefulConnection<byte[], byte[]> c = null;
         try {
             c = connector.connect();
             ScriptRunner s = new ScriptRunner(c);
@@ -81,6 +82,7 @@ public final class RedisBatchWriter implements AutoCloseable {
             s.load(timeout, load);
             connection = c;
             scripts = s;
+            cluster = connector.isCluster();
             log.debug("Connected to Redis at {}", endpoint());
             return null;
         } catch (RuntimeException e) {
@@ -127,8 +129,25 @@ public final class RedisBatchWriter implements AutoCloseable {
         for (PendingWrite w : todo) {
             calls.add(RedisScripts.call(w.mutation()));
         }
-        calls.addAll(trailer);
-        List<CompletableFuture<Long>> futures = scripts.callAll(calls);
+        List<CompletableFuture<Long>> futures;
+        if (cluster && !trailer.isEmpty()) {
+            // A cluster splits a pipeline per node and slot, and a redirected write reaches its node later: only
+            // writes already acknowledged are surely ahead of the trailer on their node.
+            futures = new ArrayList<>(scripts.callAll(calls));
+            awaitEach(futures);
+            boolean allDone = futures.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
+            if (allDone) {
+                futures.addAll(scripts.callAll(trailer));
+            } else {
+                for (int i = 0; i < trailer.size(); i++) {
+                    futures.add(CompletableFuture.failedFuture(
+                            new IllegalStateException("not sent: the batch's writes did not all succeed")));
+                }
+            }
+        } else {
+            calls.addAll(trailer);
+            futures = scripts.callAll(calls);
+        }
         long[] ackAt = new long[n];
         for (int i = 0; i < n; i++) {
             int index = i;
@@ -246,6 +265,19 @@ public final class RedisBatchWriter implements AutoCloseable {
     }
 
     /**
+     * The shards of Redis as the current connection sees them (one for a standalone server, one per master of a
+     * cluster), or null when Redis cannot be reached.
+     */
+    public List<Shard> shards() {
+        return ensureConnected() != null ? null : Shards.of(connection);
+    }
+
+    /** Whether Redis is a cluster (known once connected). */
+    public boolean cluster() {
+        return cluster;
+    }
+
+    /**
      * Checks that Redis answers a PING within the timeout.
      *
      * @return null when it does, else why not
@@ -255,7 +287,7 @@ public final class RedisBatchWriter implements AutoCloseable {
         if (notReady != null) {
             return notReady;
         }
-        RedisFuture<String> f = connection.async().ping();
+        RedisFuture<String> f = RedisConnector.async(connection).ping();
         try {
             f.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
             return null;

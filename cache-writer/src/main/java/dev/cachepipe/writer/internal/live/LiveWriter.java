@@ -5,6 +5,7 @@ import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.support.redis.RedisConnector;
+import dev.cachepipe.support.redis.RedisTarget;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.WriterConfig;
 import dev.cachepipe.writer.internal.apply.Announcer;
@@ -20,7 +21,6 @@ import dev.cachepipe.writer.internal.replay.RebuildMetrics;
 import dev.cachepipe.writer.internal.replay.SelfHealing;
 import dev.cachepipe.writer.internal.replay.WatermarkMetrics;
 import dev.cachepipe.writer.internal.replay.WatermarkReplays;
-import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -82,7 +82,7 @@ public final class LiveWriter implements AutoCloseable {
     private final Watermarks watermarks;
     private boolean released; // guarded by this: the clients were closed
 
-    public LiveWriter(WriterConfig config, RedisURI redisUri, MeterRegistry registry) {
+    public LiveWriter(WriterConfig config, RedisTarget redisUri, MeterRegistry registry) {
         this.config = config;
         this.connector = RedisConnector.create(
                 redisUri, config.redisTimeout(), config.retryBackoffMin(), config.retryBackoffMax());
@@ -271,7 +271,7 @@ public final class LiveWriter implements AutoCloseable {
                         s.reason()));
         metrics.batch(batch.records(), batch.coalesced(), batch.skipped().size());
         boolean applied;
-        Watermarks.Raise raise = watermarks.raise(batch.nextOffsets());
+        Watermarks.Raise raise = watermarks.raise(batch.nextOffsets(), redis.shards());
         ledger.batchStarted(records.partitions());
         try {
             applied = engine.apply(batch.writes(), raise.trailer());

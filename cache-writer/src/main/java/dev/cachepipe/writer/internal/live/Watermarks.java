@@ -6,6 +6,7 @@ import dev.cachepipe.support.redis.ScriptCall;
 import dev.cachepipe.writer.WriterConfig;
 import dev.cachepipe.writer.internal.apply.BatchTrailer;
 import dev.cachepipe.writer.internal.apply.RedisBatchWriter;
+import dev.cachepipe.writer.internal.apply.Shard;
 import dev.cachepipe.writer.internal.replay.WatermarkMetrics;
 import dev.cachepipe.writer.internal.replay.WatermarkReplays;
 import dev.cachepipe.writer.internal.replay.WatermarkReplays.Gap;
@@ -43,15 +44,44 @@ final class Watermarks implements AutoCloseable {
     private static final long FOREIGN = -2;
 
     private final String topic;
-    private final byte[] key; // null without self-healing
+    private final String keyPrefix; // null without self-healing
     private final WatermarkMetrics metrics;
     private final WatermarkReplays replays; // null without self-healing
     private final Logger log;
-    private final Map<TopicPartition, Mark> marks = new HashMap<>();
+    /** What this writer knows per assigned partition and shard (one shard for a standalone Redis). */
+    private final Map<Slice, Mark> marks = new HashMap<>();
+    /** Per assigned partition: what its marks start from when a shard is first seen. */
+    private final Map<TopicPartition, Assignment> assignments = new HashMap<>();
+    /** The shards of the last batch or tick. */
+    private List<Shard> shards = List.of(Shard.whole());
+
     private final long checkIntervalNanos;
     private long nextCheckNanos = System.nanoTime();
 
-    /** What this writer knows about one assigned partition. */
+    /** One partition's watermark on one shard. */
+    record Slice(TopicPartition partition, Shard shard) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Slice other
+                    && partition.equals(other.partition)
+                    && java.util.Objects.equals(shard.tag(), other.shard.tag());
+        }
+
+        @Override
+        public int hashCode() {
+            return partition.hashCode() * 31 + java.util.Objects.hashCode(shard.tag());
+        }
+
+        @Override
+        public String toString() {
+            return shard.inCluster() ? partition + " on " + shard.describe() : partition.toString();
+        }
+    }
+
+    /** A partition's committed offset (-1: none) and end offset (-1: not known) when it was assigned. */
+    private record Assignment(long committed, long end) {}
+
+    /** What this writer knows about one assigned partition on one shard. */
     private static final class Mark {
         /** The lowest value Redis's watermark may have (-1: nothing known). */
         long floor;
@@ -74,8 +104,8 @@ final class Watermarks implements AutoCloseable {
         long end = -1;
     }
 
-    /** The raises sent with one batch: the trailer and, per call, its partition and offset. */
-    record Raise(BatchTrailer trailer, List<TopicPartition> partitions, long[] offsets, long[] floors) {}
+    /** The raises sent with one batch: the trailer and, per call, its slice and offset. */
+    record Raise(BatchTrailer trailer, List<Slice> partitions, long[] offsets, long[] floors) {}
 
     /**
      * @param config its key prefix (null: self-healing is off, and so are the watermarks; then {@code replays} is null
@@ -84,9 +114,7 @@ final class Watermarks implements AutoCloseable {
      */
     Watermarks(WriterConfig config, WatermarkMetrics metrics, WatermarkReplays replays, Logger log) {
         this.topic = config.mutationsTopic();
-        this.key = config.keyPrefix() == null
-                ? null
-                : RedisLayout.watermarkKey(config.keyPrefix()).getBytes(StandardCharsets.UTF_8);
+        this.keyPrefix = config.keyPrefix();
         this.checkIntervalNanos = config.markerCheckInterval().toNanos();
         this.metrics = metrics;
         this.replays = replays;
@@ -101,44 +129,89 @@ final class Watermarks implements AutoCloseable {
             Collection<TopicPartition> partitions,
             Map<TopicPartition, Long> committed,
             Map<TopicPartition, Long> endOffsets) {
-        if (key == null) {
+        if (keyPrefix == null) {
             return;
         }
         for (TopicPartition tp : partitions) {
-            Mark m = new Mark();
             Long c = committed.get(tp);
-            m.next = c == null ? 0 : c;
-            m.floor = c == null ? -1 : c - 1;
+            assignments.put(tp, new Assignment(c == null ? -1 : c, endOffsets.getOrDefault(tp, -1L)));
+            marks.keySet().removeIf(s -> s.partition().equals(tp));
+            for (Shard shard : shards) {
+                mark(new Slice(tp, shard));
+            }
+        }
+    }
+
+    /** The mark of {@code slice}, made from its partition's assignment when the shard is seen first. */
+    private Mark mark(Slice slice) {
+        Mark m = marks.get(slice);
+        if (m == null) {
+            Assignment a = assignments.get(slice.partition());
+            if (a == null) {
+                return null;
+            }
+            m = new Mark();
+            m.next = Math.max(0, a.committed());
+            m.floor = a.committed() < 0 ? -1 : a.committed() - 1;
             m.floorSource = "the group committed offset " + m.next;
-            m.end = endOffsets.getOrDefault(tp, -1L);
-            marks.put(tp, m);
+            m.end = a.end();
+            marks.put(slice, m);
+        }
+        return m;
+    }
+
+    /**
+     * The shards now (from the writer's connection): marks of shards gone (a failover or migration changed the
+     * masters) are dropped, those of new shards made when first used.
+     */
+    private void shards(List<Shard> now) {
+        if (now == null || now.isEmpty()) {
+            return;
+        }
+        if (!now.equals(shards)) {
+            java.util.Set<String> tags = new java.util.HashSet<>();
+            now.forEach(sh -> tags.add(String.valueOf(sh.tag())));
+            marks.keySet()
+                    .removeIf(sl -> !tags.contains(String.valueOf(sl.shard().tag())));
+            shards = List.copyOf(now);
         }
     }
 
     /** Partitions revoked or lost: their new owner checks them (a replay running for them finishes harmlessly). */
     void removed(Collection<TopicPartition> partitions) {
-        marks.keySet().removeAll(partitions);
+        marks.keySet().removeIf(s -> partitions.contains(s.partition()));
+        assignments.keySet().removeAll(partitions);
         openGaps();
     }
 
-    /** The raises to send after a batch's writes: each polled partition's watermark to its last offset. */
-    Raise raise(Map<TopicPartition, Long> nextOffsets) {
-        List<TopicPartition> tps = new ArrayList<>(nextOffsets.size());
-        List<ScriptCall> calls = new ArrayList<>(nextOffsets.size());
-        long[] offsets = new long[nextOffsets.size()];
-        long[] floors = new long[nextOffsets.size()];
-        for (Map.Entry<TopicPartition, Long> e : nextOffsets.entrySet()) {
-            long last = e.getValue() - 1;
-            Mark m = marks.get(e.getKey());
-            if (last < 0 || m == null) {
-                continue;
+    /**
+     * The raises to send after a batch's writes: each polled partition's watermark to its last offset, on every shard
+     * of {@code now} (a shard that the batch wrote nothing to records the progress too).
+     */
+    Raise raise(Map<TopicPartition, Long> nextOffsets, List<Shard> now) {
+        shards(now);
+        int n = nextOffsets.size() * shards.size();
+        List<Slice> slices = new ArrayList<>(n);
+        List<ScriptCall> calls = new ArrayList<>(n);
+        long[] offsets = new long[n];
+        long[] floors = new long[n];
+        if (keyPrefix != null) {
+            for (Map.Entry<TopicPartition, Long> e : nextOffsets.entrySet()) {
+                long last = e.getValue() - 1;
+                for (Shard shard : shards) {
+                    Slice slice = new Slice(e.getKey(), shard);
+                    Mark m = last < 0 ? null : mark(slice);
+                    if (m == null) {
+                        continue;
+                    }
+                    offsets[slices.size()] = last;
+                    floors[slices.size()] = m.floor;
+                    slices.add(slice);
+                    calls.add(call(slice, last, m.floor));
+                }
             }
-            offsets[tps.size()] = last;
-            floors[tps.size()] = m.floor;
-            tps.add(e.getKey());
-            calls.add(call(e.getKey(), last, m.floor));
         }
-        return new Raise(new BatchTrailer(calls), tps, offsets, floors);
+        return new Raise(new BatchTrailer(calls), slices, offsets, floors);
     }
 
     /** The batch's writes and raises were answered: learns what the raises found. */
@@ -164,12 +237,21 @@ final class Watermarks implements AutoCloseable {
      * a replay of the gaps still open.
      */
     void tick(RedisBatchWriter redis) {
+        if (keyPrefix == null) {
+            return;
+        }
+        shards(redis.shards());
+        for (TopicPartition tp : assignments.keySet()) {
+            for (Shard shard : shards) {
+                mark(new Slice(tp, shard));
+            }
+        }
         collectReplays();
         if (System.nanoTime() - nextCheckNanos >= 0) {
             nextCheckNanos = System.nanoTime() + checkIntervalNanos;
             marks.values().forEach(m -> m.checked = false);
         }
-        List<TopicPartition> tps = new ArrayList<>();
+        List<Slice> tps = new ArrayList<>();
         List<ScriptCall> calls = new ArrayList<>();
         marks.forEach((tp, m) -> {
             if (m.replayed) {
@@ -194,7 +276,7 @@ final class Watermarks implements AutoCloseable {
         openGaps();
     }
 
-    private void answered(TopicPartition tp, long prev) {
+    private void answered(Slice tp, long prev) {
         Mark m = marks.get(tp);
         if (m == null) {
             return;
@@ -218,7 +300,7 @@ final class Watermarks implements AutoCloseable {
     }
 
     /** What the raise (or check) of {@code tp} with {@code floor} found: Redis's previous watermark {@code prev}. */
-    private void found(TopicPartition tp, Mark m, long offset, long floor, long prev) {
+    private void found(Slice tp, Mark m, long offset, long floor, long prev) {
         m.checked = true;
         if (prev == FOREIGN) {
             log.warn(
@@ -256,7 +338,7 @@ final class Watermarks implements AutoCloseable {
         if (m.gap != null) {
             return; // known; its replay runs or waits
         }
-        m.gap = new Gap(tp, prev + 1, Math.max(m.next, floor + 1));
+        m.gap = new Gap(tp.partition(), prev + 1, Math.max(m.next, floor + 1), tp.shard());
         metrics.gap();
         log.warn(
                 "Redis went back in time on {}: its watermark is {} but {} (restarted from an older snapshot, or"
@@ -275,7 +357,7 @@ final class Watermarks implements AutoCloseable {
         }
         for (WatermarkReplays.Done d = replays.poll(); d != null; d = replays.poll()) {
             for (Gap g : d.gaps()) {
-                Mark m = marks.get(g.partition());
+                Mark m = marks.get(new Slice(g.partition(), g.shard()));
                 if (m == null || m.gap != g) {
                     continue; // revoked meanwhile
                 }
@@ -309,15 +391,15 @@ final class Watermarks implements AutoCloseable {
                 (int) marks.values().stream().filter(m -> m.gap != null).count());
     }
 
-    private ScriptCall call(TopicPartition tp, long offset, long floor) {
-        return call(tp, offset, floor, -1);
+    private ScriptCall call(Slice slice, long offset, long floor) {
+        return call(slice, offset, floor, -1);
     }
 
-    private ScriptCall call(TopicPartition tp, long offset, long floor, long end) {
+    private ScriptCall call(Slice slice, long offset, long floor, long end) {
         return new ScriptCall(
                 RAISE,
-                key,
-                RedisLayout.watermarkField(topic, tp.partition()).getBytes(StandardCharsets.UTF_8),
+                slice.shard().watermarkKey(keyPrefix).getBytes(StandardCharsets.UTF_8),
+                RedisLayout.watermarkField(topic, slice.partition().partition()).getBytes(StandardCharsets.UTF_8),
                 Long.toString(offset).getBytes(StandardCharsets.US_ASCII),
                 Long.toString(floor).getBytes(StandardCharsets.US_ASCII),
                 Long.toString(end).getBytes(StandardCharsets.US_ASCII));

@@ -6,6 +6,7 @@ import dev.cachepipe.support.redis.LuaScript;
 import dev.cachepipe.support.redis.ScriptCall;
 import dev.cachepipe.support.redis.ScriptRunner;
 import dev.cachepipe.writer.internal.apply.RedisBatchWriter;
+import dev.cachepipe.writer.internal.apply.Shard;
 import io.lettuce.core.RedisCommandTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -40,19 +41,22 @@ final class Marker {
      *     connection (e.g. after a READONLY reply), and a rebuild keeps its marker for its whole run; throws if Redis
      *     is not reachable
      */
-    Marker(Supplier<ScriptRunner> scripts, String keyPrefix, Duration timeout) {
+    Marker(Supplier<ScriptRunner> scripts, String markerKey, Duration timeout) {
         this.scripts = scripts;
-        this.key = key(keyPrefix).getBytes(StandardCharsets.UTF_8);
+        this.key = markerKey.getBytes(StandardCharsets.UTF_8);
         this.timeout = timeout;
     }
 
     /**
-     * The marker under {@code keyPrefix}, called over the connection of {@code redis} (same thread rules).
+     * The marker of {@code shard} under {@code keyPrefix}, called over the connection of {@code redis} (same thread
+     * rules).
      *
      * @return null when Redis is not reachable
      */
-    static Marker over(RedisBatchWriter redis, String keyPrefix, Duration timeout) {
-        return redis.ensureConnected() != null ? null : new Marker(redis::currentScripts, keyPrefix, timeout);
+    static Marker over(RedisBatchWriter redis, String keyPrefix, Shard shard, Duration timeout) {
+        return redis.ensureConnected() != null
+                ? null
+                : new Marker(redis::currentScripts, shard.markerKey(keyPrefix), timeout);
     }
 
     static String key(String keyPrefix) {

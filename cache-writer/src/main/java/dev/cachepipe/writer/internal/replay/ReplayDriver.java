@@ -6,6 +6,7 @@ import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.support.redis.RedisConnector;
+import dev.cachepipe.support.redis.RedisTarget;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.CacheRebuild.Outcome;
 import dev.cachepipe.writer.CacheRebuild.Progress;
@@ -20,7 +21,7 @@ import dev.cachepipe.writer.internal.apply.KafkaClients;
 import dev.cachepipe.writer.internal.apply.PendingWrite;
 import dev.cachepipe.writer.internal.apply.RedisBatchWriter;
 import dev.cachepipe.writer.internal.apply.RetryLoop;
-import io.lettuce.core.RedisURI;
+import dev.cachepipe.writer.internal.apply.Shard;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
@@ -87,6 +88,9 @@ public final class ReplayDriver {
     private final WriterConfig config;
     private final RedisConnector connector;
     private final String entityType;
+    /** The keys replayed and the marker used: every key and the one marker, or one shard of a cluster. */
+    private final Shard shard;
+
     private final String keyBase;
     private final ReplayMetrics metrics;
     private final String holder;
@@ -97,14 +101,26 @@ public final class ReplayDriver {
         this(config, connector, entityType, metrics, holder, null);
     }
 
-    /** A driver that replays only {@code ranges} of the mutations topic (run it with {@link Mode#NONE}). */
+    /**
+     * A driver that replays only {@code ranges} of the mutations topic, writing only the keys of {@code keys} (run it
+     * with {@link Mode#NONE}).
+     */
     ReplayDriver(
             WriterConfig config,
             RedisConnector connector,
             ReplayMetrics metrics,
             String holder,
-            Map<TopicPartition, ReplaySource.Range> ranges) {
-        this(config, connector, null, metrics, holder, Map.copyOf(ranges));
+            Map<TopicPartition, ReplaySource.Range> ranges,
+            Shard keys) {
+        this(config, connector, null, metrics, holder, Map.copyOf(ranges), keys);
+    }
+
+    /**
+     * A driver that rebuilds one {@code shard} of a cluster (its keys only, its marker), run by self-healing with
+     * {@link Mode#ACQUIRED}.
+     */
+    ReplayDriver(WriterConfig config, RedisConnector connector, Shard shard, ReplayMetrics metrics, String holder) {
+        this(config, connector, null, metrics, holder, null, shard);
     }
 
     private ReplayDriver(
@@ -114,7 +130,19 @@ public final class ReplayDriver {
             ReplayMetrics metrics,
             String holder,
             Map<TopicPartition, ReplaySource.Range> ranges) {
+        this(config, connector, entityType, metrics, holder, ranges, Shard.whole());
+    }
+
+    private ReplayDriver(
+            WriterConfig config,
+            RedisConnector connector,
+            String entityType,
+            ReplayMetrics metrics,
+            String holder,
+            Map<TopicPartition, ReplaySource.Range> ranges,
+            Shard shard) {
         this.ranges = ranges;
+        this.shard = shard;
         this.config = config;
         this.connector = connector;
         this.entityType = entityType;
@@ -126,7 +154,7 @@ public final class ReplayDriver {
     /** {@link CacheRebuild#run}: a full rebuild takes the lease by force, a partial one ignores the marker. */
     public static CacheRebuild.Result runStandalone(
             WriterConfig config,
-            RedisURI redisUri,
+            RedisTarget redisUri,
             String entityType,
             MeterRegistry registry,
             Consumer<Progress> listener,
@@ -160,7 +188,7 @@ public final class ReplayDriver {
             if (mode != Mode.NONE) {
                 Marker marker = retrying(
                         "reach Redis",
-                        () -> Marker.over(redis, config.keyPrefix(), config.redisTimeout()),
+                        () -> Marker.over(redis, config.keyPrefix(), shard, config.redisTimeout()),
                         redis,
                         waiter);
                 if (marker == null) {
@@ -197,8 +225,9 @@ public final class ReplayDriver {
                             ranges);
                 } else {
                     log.info(
-                            "Rebuilding Redis from {}{}: {} records in {} partitions (writes at or after the committed"
+                            "Rebuilding {} from {}{}: {} records in {} partitions (writes at or after the committed"
                                     + " offsets of group {} are announced)",
+                            shard.describe(),
                             config.mutationsTopic(),
                             entityType == null ? "" : " (entity type " + entityType + " only)",
                             source.total(),
@@ -365,7 +394,8 @@ public final class ReplayDriver {
 
             @Override
             public boolean wantedKey(String recordKey) {
-                return keyBase == null || recordKey == null || recordKey.startsWith(keyBase);
+                return recordKey == null
+                        || ((keyBase == null || recordKey.startsWith(keyBase)) && shard.owns(recordKey));
             }
 
             @Override

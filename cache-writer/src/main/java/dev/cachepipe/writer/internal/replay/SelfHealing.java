@@ -7,6 +7,8 @@ import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.WriterConfig;
 import dev.cachepipe.writer.internal.apply.Health;
 import dev.cachepipe.writer.internal.apply.RedisBatchWriter;
+import dev.cachepipe.writer.internal.apply.Shard;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -52,53 +54,74 @@ public final class SelfHealing implements AutoCloseable {
         return t != null && t.isAlive();
     }
 
-    /** Checks the marker if due and no rebuild runs here; starts one if Redis has no complete data set. */
+    /**
+     * Checks the marker of every shard (one for a standalone Redis, one per master of a cluster) if due and no rebuild
+     * runs here; starts a rebuild of the first shard that has no complete data set (the others at the next check,
+     * which comes at once after a rebuild).
+     */
     public void maybeCheck(RedisBatchWriter redis) {
         long now = System.nanoTime();
         if (closing || now - nextCheckNanos < 0 || rebuilding()) {
             return;
         }
         nextCheckNanos = now + intervalNanos;
-        Marker marker = Marker.over(redis, config.keyPrefix(), config.redisTimeout());
-        if (marker == null) {
+        List<Shard> shards = redis.shards();
+        if (shards == null) {
             return; // Redis unreachable: the writer reports it; checked again once it answers
         }
-        String token = RebuildLease.newToken();
-        long r;
-        try {
-            r = new RebuildLease(marker, token).begin(false, holder);
-        } catch (RuntimeException e) {
-            AccessDenied.check("Redis refused the marker check on " + Marker.key(config.keyPrefix()), e);
-            log.debug("Could not check the marker {}: {}", Marker.key(config.keyPrefix()), Redact.describe(e));
-            return;
-        }
-        if (r == Marker.BEGIN_NOT_NEEDED) {
-            busyLogged = false;
-        } else if (r == Marker.BEGIN_BUSY) {
-            if (!busyLogged) {
-                log.info("Redis has no complete data set and another instance is rebuilding it; waiting for it");
-                busyLogged = true;
+        boolean busy = false;
+        for (Shard shard : shards) {
+            Marker marker = Marker.over(redis, config.keyPrefix(), shard, config.redisTimeout());
+            if (marker == null) {
+                return;
             }
-        } else {
+            String key = shard.markerKey(config.keyPrefix());
+            String token = RebuildLease.newToken();
+            long r;
+            try {
+                r = new RebuildLease(marker, token).begin(false, holder);
+            } catch (RuntimeException e) {
+                AccessDenied.check("Redis refused the marker check on " + key, e);
+                log.debug("Could not check the marker {}: {}", key, Redact.describe(e));
+                return;
+            }
+            if (r == Marker.BEGIN_BUSY) {
+                busy = true;
+            } else if (r != Marker.BEGIN_NOT_NEEDED) {
+                busyLogged = false;
+                log.warn(
+                        "{} has no cachepipe marker {} (it lost its data, or is new): rebuilding it from {} while"
+                                + " live writes go on",
+                        shards.size() > 1 ? capitalize(shard.describe()) : "Redis",
+                        key,
+                        config.mutationsTopic());
+                start(token, shard);
+                return;
+            }
+        }
+        if (!busy) {
             busyLogged = false;
-            log.warn(
-                    "Redis has no cachepipe marker {} (it lost its data, or is new): rebuilding it from {} while live"
-                            + " writes go on",
-                    Marker.key(config.keyPrefix()),
-                    config.mutationsTopic());
-            start(token);
+        } else if (!busyLogged) {
+            log.info("Redis has no complete data set and another instance is rebuilding it; waiting for it");
+            busyLogged = true;
         }
     }
 
-    private void start(String token) {
-        Thread t = new Thread(() -> runRebuild(token), "cachepipe-rebuild");
+    private static String capitalize(String s) {
+        return Character.toUpperCase(s.charAt(0)) + s.substring(1);
+    }
+
+    private void start(String token, Shard shard) {
+        Thread t = new Thread(() -> runRebuild(token, shard), "cachepipe-rebuild");
         t.setDaemon(true);
         rebuild = t;
         t.start();
     }
 
-    private void runRebuild(String token) {
-        ReplayDriver rebuilder = new ReplayDriver(config, connector, null, metrics, holder);
+    private void runRebuild(String token, Shard shard) {
+        ReplayDriver rebuilder = shard.inCluster()
+                ? new ReplayDriver(config, connector, shard, metrics, holder)
+                : new ReplayDriver(config, connector, (String) null, metrics, holder);
         long[] lastLog = {System.nanoTime()};
         try {
             CacheRebuild.Result result = rebuilder.run(
@@ -118,7 +141,8 @@ public final class SelfHealing implements AutoCloseable {
                     () -> closing);
             CacheRebuild.Progress p = result.progress();
             switch (result.outcome()) {
-                case COMPLETED ->
+                case COMPLETED -> {
+                    checkSoon(); // another shard may wait for its rebuild
                     log.info(
                             "Rebuild completed in {}: {} records replayed ({}/s), {} applied, {} already current, {}"
                                     + " expired, {} invalidations published; marker {} written",
@@ -129,7 +153,8 @@ public final class SelfHealing implements AutoCloseable {
                             p.stale() + p.duplicate(),
                             p.expired(),
                             p.invalidations(),
-                            Marker.key(config.keyPrefix()));
+                            shard.markerKey(config.keyPrefix()));
+                }
                 case LEASE_LOST -> {
                     log.warn("Rebuild abandoned: Redis lost its data again (or another instance took over); checking"
                             + " again");

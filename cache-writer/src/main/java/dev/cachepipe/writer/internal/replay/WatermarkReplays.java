@@ -5,6 +5,7 @@ import dev.cachepipe.support.redis.RedisConnector;
 import dev.cachepipe.writer.CacheRebuild;
 import dev.cachepipe.writer.WriterConfig;
 import dev.cachepipe.writer.internal.apply.Health;
+import dev.cachepipe.writer.internal.apply.Shard;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,11 +22,20 @@ import org.slf4j.Logger;
  * thread starts it and collects its result with {@link #poll()}, and raises the watermarks itself.
  */
 public final class WatermarkReplays implements AutoCloseable {
-    /** Offsets {@code from} (the watermark + 1) to {@code to} (exclusive) of one partition, lost by Redis. */
-    public record Gap(TopicPartition partition, long from, long to) {
+    /**
+     * Offsets {@code from} (the watermark + 1) to {@code to} (exclusive) of one partition, lost by Redis or by one
+     * shard of it.
+     */
+    public record Gap(TopicPartition partition, long from, long to, Shard shard) {
+        /** A gap of a standalone Redis. */
+        public Gap(TopicPartition partition, long from, long to) {
+            this(partition, from, to, Shard.whole());
+        }
+
         @Override
         public String toString() {
-            return partition + " offsets " + from + " to " + (to - 1);
+            return partition + " offsets " + from + " to " + (to - 1)
+                    + (shard.inCluster() ? " on " + shard.describe() : "");
         }
     }
 
@@ -77,11 +87,16 @@ public final class WatermarkReplays implements AutoCloseable {
     }
 
     private void run(List<Gap> gaps) {
+        // one range per partition over the gaps of all its shards; only the keys of those shards are written
         Map<TopicPartition, ReplaySource.Range> ranges = new LinkedHashMap<>();
-        gaps.forEach(g -> ranges.put(g.partition(), new ReplaySource.Range(g.from(), g.to())));
+        gaps.forEach(g -> ranges.merge(
+                g.partition(),
+                new ReplaySource.Range(g.from(), g.to()),
+                (a, b) -> new ReplaySource.Range(Math.min(a.from(), b.from()), Math.max(a.to(), b.to()))));
+        Shard keys = Shard.union(gaps.stream().map(Gap::shard).toList());
         boolean completed = false;
         try {
-            CacheRebuild.Result result = new ReplayDriver(config, connector, metrics, holder, ranges)
+            CacheRebuild.Result result = new ReplayDriver(config, connector, metrics, holder, ranges, keys)
                     .run(ReplayDriver.Mode.NONE, RebuildLease.newToken(), p -> {}, () -> closing);
             CacheRebuild.Progress p = result.progress();
             completed = result.outcome() == CacheRebuild.Outcome.COMPLETED;
