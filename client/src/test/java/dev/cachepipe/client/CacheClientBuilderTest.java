@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cachepipe.client.internal.ClientConfig;
+import dev.cachepipe.support.redis.RedisMode;
 import io.lettuce.core.RedisCredentials;
 import java.time.Duration;
 import java.util.Map;
@@ -68,6 +69,31 @@ class CacheClientBuilderTest {
         assertThat(config.redisUri().getDatabase()).isEqualTo(2);
         assertThat(config.redisEndpoint()).isEqualTo("cache.example:6380");
         assertThat(config.toString()).contains("rediss://cache.example:6380").doesNotContain("s3cret", "app:");
+    }
+
+    @Test
+    void shouldTakeClusterSeedsAndAModeAndRefuseAnUnknownMode() {
+        ClientConfig config = valid().redisUri("redis://n1:7000,redis://n2:7001")
+                .redisMode("cluster")
+                .redisCredentials("app", "s3cret".toCharArray())
+                .config();
+
+        assertThat(config.redisTarget().seeds()).hasSize(2);
+        assertThat(config.redisTarget().mode()).isEqualTo(RedisMode.CLUSTER);
+        assertThat(config.redisEndpoint()).isEqualTo("n1:7000,n2:7001");
+        assertThat(config.redisTarget().seeds())
+                .allSatisfy(u -> assertThat(u.getCredentialsProvider()
+                                .resolveCredentials()
+                                .block()
+                                .getUsername())
+                        .isEqualTo("app"));
+        assertThat(config.toString())
+                .contains("redis://n1:7000,n2:7001 (cluster)")
+                .doesNotContain("s3cret");
+        assertThat(valid().config().redisTarget().mode()).isEqualTo(RedisMode.AUTO);
+        assertThatThrownBy(() -> valid().redisMode("sentinel"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("redisMode must be auto, standalone or cluster but was 'sentinel'");
     }
 
     @Test

@@ -6,10 +6,15 @@ import dev.cachepipe.avro.InvalidationOp;
 import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.support.redis.EntryScripts;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,18 +41,39 @@ final class SimulatedWriter implements AutoCloseable {
     private static final byte[] TOMBSTONE = EntryScripts.WRITE_TOMBSTONE.text();
     private static final byte[] FENCE = EntryScripts.WRITE_FENCE.text();
 
-    private final RedisClient client;
-    private final StatefulRedisConnection<byte[], byte[]> connection;
-    private final RedisCommands<byte[], byte[]> redis;
+    private final AbstractRedisClient client;
+    private final StatefulConnection<byte[], byte[]> connection;
+    private final RedisClusterCommands<byte[], byte[]> redis;
     private final KafkaProducer<String, byte[]> producer;
     private final AvroSerde<CacheInvalidation> serde = AvroSerde.of(CacheInvalidation.class);
     private final String topic;
     private final String prefix;
 
     SimulatedWriter(String redisUri, String bootstrapServers, String topic, String prefix) {
-        this.client = RedisClient.create(redisUri);
-        this.connection = client.connect(ByteArrayCodec.INSTANCE);
-        this.redis = connection.sync();
+        this(redisUri, false, bootstrapServers, topic, prefix);
+    }
+
+    /** A writer to the Redis Cluster of {@code seeds} (comma-separated URIs). */
+    static SimulatedWriter onCluster(String seeds, String bootstrapServers, String topic, String prefix) {
+        return new SimulatedWriter(seeds, true, bootstrapServers, topic, prefix);
+    }
+
+    private SimulatedWriter(String redisUri, boolean cluster, String bootstrapServers, String topic, String prefix) {
+        if (cluster) {
+            RedisClusterClient c = RedisClusterClient.create(java.util.Arrays.stream(redisUri.split(","))
+                    .map(RedisURI::create)
+                    .toList());
+            StatefulRedisClusterConnection<byte[], byte[]> conn = c.connect(ByteArrayCodec.INSTANCE);
+            this.client = c;
+            this.connection = conn;
+            this.redis = conn.sync();
+        } else {
+            RedisClient c = RedisClient.create(redisUri);
+            StatefulRedisConnection<byte[], byte[]> conn = c.connect(ByteArrayCodec.INSTANCE);
+            this.client = c;
+            this.connection = conn;
+            this.redis = conn.sync();
+        }
         Map<String, Object> p = new HashMap<>();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -179,7 +205,7 @@ final class SimulatedWriter implements AutoCloseable {
         return out;
     }
 
-    RedisCommands<byte[], byte[]> redis() {
+    RedisClusterCommands<byte[], byte[]> redis() {
         return redis;
     }
 

@@ -5,15 +5,13 @@ import dev.cachepipe.app.ops.HumanDurations;
 import dev.cachepipe.app.runtime.Infrastructure;
 import dev.cachepipe.schemas.CacheEntry;
 import dev.cachepipe.schemas.RedisLayout;
-import io.lettuce.core.RedisClient;
+import dev.cachepipe.support.redis.RedisConnector;
 import io.lettuce.core.RedisException;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.codec.RedisCodec;
-import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,18 +79,25 @@ public final class InspectCommand implements Callable<Integer> {
         }
         Infrastructure infra = Infrastructure.external(cfg, "inspect", false, true);
         String key = RedisLayout.key(cfg.redis().keyPrefix(), entityType, entityId);
-        RedisClient client = RedisClient.create(infra.redisUri());
-        try (StatefulRedisConnection<String, byte[]> c =
-                client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE))) {
-            RedisCommands<String, byte[]> redis = c.sync();
-            Map<String, byte[]> hash = redis.hgetall(key);
-            long pttl = redis.pttl(key);
+        try (RedisConnector connector = RedisConnector.create(
+                        infra.redisTarget(), cfg.redis().timeout(), Duration.ofMillis(100), Duration.ofSeconds(1));
+                StatefulConnection<byte[], byte[]> c = connector.connect()) {
+            // standalone or cluster: the key's master answers
+            RedisClusterAsyncCommands<byte[], byte[]> redis = RedisConnector.async(c);
+            byte[] k = key.getBytes(StandardCharsets.UTF_8);
+            Map<byte[], byte[]> raw = redis.hgetall(k).get();
+            long pttl = redis.pttl(k).get();
+            Map<String, byte[]> hash = new java.util.HashMap<>();
+            raw.forEach((f, v) -> hash.put(new String(f, StandardCharsets.UTF_8), v));
             return print(out, key, hash, pttl, renderer);
-        } catch (RedisException e) {
+        } catch (RedisException | java.util.concurrent.ExecutionException e) {
+            Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
             throw new IllegalStateException(
-                    "cannot read " + key + " from Redis at " + infra.redisDescription() + ": " + e.getMessage(), e);
-        } finally {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+                    "cannot read " + key + " from Redis at " + infra.redisDescription() + ": " + cause.getMessage(),
+                    cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
         }
     }
 

@@ -186,7 +186,9 @@ public final class ConsistencyCheck implements AutoCloseable {
                 connector = RedisConnector.create(target, timeout, Duration.ofMillis(100), Duration.ofSeconds(1));
             }
             connection = connector.connect();
-            connection.setAutoFlushCommands(false);
+            // One flush per batch on one server. Not on a cluster: a command redirected (MOVED, ASK) to a node after
+            // the flush would wait for the next flush.
+            connection.setAutoFlushCommands(RedisConnector.partitions(connection) != null);
         }
         return connection;
     }

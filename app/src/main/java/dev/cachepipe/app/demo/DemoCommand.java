@@ -97,6 +97,14 @@ public final class DemoCommand implements Callable<Integer> {
     Duration catchUpTimeout;
 
     @Option(
+            names = "--redis-cluster",
+            defaultValue = "0",
+            paramLabel = "MASTERS",
+            description = "Run Redis as a local Redis Cluster of this many masters (3 to 9), each with a replica,"
+                    + " instead of one redis-server (default: one server)")
+    int redisCluster;
+
+    @Option(
             names = "--client-reads",
             defaultValue = "2000",
             paramLabel = "N",
@@ -150,12 +158,17 @@ public final class DemoCommand implements Callable<Integer> {
         out.println("cachepipe demo: " + types.size() + " entity types x " + entities + " entities, " + rate
                 + " events/s for " + Durations.format(duration) + ", seed " + seedValue);
         out.println("Starting " + (cfg.kafka().embedded() ? "an embedded Kafka broker" : "Kafka clients") + " and "
-                + (cfg.redis().embedded() ? "a local redis-server" : "the Redis client") + "...");
+                + (!cfg.redis().embedded()
+                        ? "the Redis client"
+                        : redisCluster > 0
+                                ? "a local Redis Cluster (" + redisCluster + " masters, a replica each)"
+                                : "a local redis-server")
+                + "...");
         JmxConnector jmx = endpoints.openJmx();
         if (jmx != null) {
             resources.add(jmx);
         }
-        Infrastructure infra = Infrastructure.start(cfg);
+        Infrastructure infra = Infrastructure.start(cfg, redisCluster);
         resources.add(infra);
         Metrics metrics = Metrics.start(endpoints.wantsPrometheus());
         resources.add(metrics);
@@ -380,6 +393,10 @@ public final class DemoCommand implements Callable<Integer> {
         if (clientReads < 0 || clientReads > 100_000) {
             throw new picocli.CommandLine.ParameterException(
                     spec.commandLine(), "--client-reads must be between 0 and 100000 but was " + clientReads);
+        }
+        if (redisCluster != 0 && (redisCluster < 3 || redisCluster > 9)) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "--redis-cluster must be between 3 and 9 masters but was " + redisCluster);
         }
         if (!(poisonRatio >= 0 && poisonRatio < 1)) {
             throw new picocli.CommandLine.ParameterException(

@@ -94,7 +94,8 @@ final class DemoReaders implements AutoCloseable {
     private static CacheClientBuilder builder(CachepipeConfig config, Infrastructure infra, MeterRegistry registry) {
         CachepipeConfig.Redis redis = config.redis();
         CacheClientBuilder b = CacheClient.builder()
-                .redisUri(infra.embeddedRedis() != null ? infra.embeddedRedis().uri() : redis.uri())
+                .redisUri(infra.redisUris())
+                .redisMode(infra.redisMode().configName())
                 .keyPrefix(redis.keyPrefix())
                 .redisTimeout(redis.timeout())
                 .bootstrapServers(infra.bootstrapServers())

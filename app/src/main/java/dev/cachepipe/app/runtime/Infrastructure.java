@@ -2,7 +2,9 @@ package dev.cachepipe.app.runtime;
 
 import dev.cachepipe.app.config.CachepipeConfig;
 import dev.cachepipe.embedded.EmbeddedKafka;
+import dev.cachepipe.embedded.RedisCluster;
 import dev.cachepipe.embedded.RedisServer;
+import dev.cachepipe.support.redis.RedisMode;
 import dev.cachepipe.support.redis.RedisTarget;
 import io.lettuce.core.RedisURI;
 import java.util.HashMap;
@@ -20,33 +22,55 @@ public final class Infrastructure implements AutoCloseable {
     private final CachepipeConfig config;
     private final EmbeddedKafka embeddedKafka;
     private final RedisServer embeddedRedis;
+    private final RedisCluster embeddedCluster;
 
-    private Infrastructure(CachepipeConfig config, EmbeddedKafka kafka, RedisServer redis) {
+    private Infrastructure(CachepipeConfig config, EmbeddedKafka kafka, RedisServer redis, RedisCluster cluster) {
         this.config = config;
         this.embeddedKafka = kafka;
         this.embeddedRedis = redis;
+        this.embeddedCluster = cluster;
     }
 
     /** Starts the embedded servers the configuration asks for (their data is temporary). */
     public static Infrastructure start(CachepipeConfig config) {
+        return start(config, 0);
+    }
+
+    /**
+     * Starts the embedded servers the configuration asks for (their data is temporary); for an embedded Redis, a
+     * Redis Cluster of {@code redisClusterMasters} masters with one replica each when that is above 0.
+     */
+    public static Infrastructure start(CachepipeConfig config, int redisClusterMasters) {
         EmbeddedKafka kafka = null;
         RedisServer redis = null;
+        RedisCluster cluster = null;
         try {
             if (config.kafka().embedded()) {
                 kafka = EmbeddedKafka.startTemporary();
                 log.info("Started an embedded Kafka broker at {}", kafka.bootstrapServers());
             }
             if (config.redis().embedded()) {
-                redis = RedisServer.start();
-                log.info("Started a local redis-server on port {}", redis.port());
+                if (redisClusterMasters > 0) {
+                    cluster = RedisCluster.start(redisClusterMasters, 1);
+                    log.info(
+                            "Started a local Redis Cluster of {} masters with a replica each: {}",
+                            redisClusterMasters,
+                            cluster.seeds());
+                } else {
+                    redis = RedisServer.start();
+                    log.info("Started a local redis-server on port {}", redis.port());
+                }
             }
-            return new Infrastructure(config, kafka, redis);
+            return new Infrastructure(config, kafka, redis, cluster);
         } catch (RuntimeException e) {
             if (kafka != null) {
                 kafka.close();
             }
             if (redis != null) {
                 redis.close();
+            }
+            if (cluster != null) {
+                cluster.close();
             }
             throw e;
         }
@@ -69,7 +93,7 @@ public final class Infrastructure implements AutoCloseable {
                     + " start a new, empty redis-server): set REDIS_URI=redis://host:port (the bundled config reads it)"
                     + " or pass --config FILE");
         }
-        return new Infrastructure(config, null, null);
+        return new Infrastructure(config, null, null, null);
     }
 
     /** {@code host:port,...} of the Kafka cluster. */
@@ -98,11 +122,30 @@ public final class Infrastructure implements AutoCloseable {
     public RedisTarget redisTarget() {
         String password = config.redis().password();
         return RedisTarget.parse(
-                embeddedRedis != null ? embeddedRedis.uri() : config.redis().uri(),
-                config.redis().mode(),
+                redisUris(),
+                redisMode(),
                 config.redis().username(),
                 password == null || password.isEmpty() ? null : password.toCharArray(),
                 config.redis().timeout());
+    }
+
+    /**
+     * The Redis URIs as configured ({@code redis.uri}, one or several comma-separated, credentials as written there),
+     * or those of the embedded server or cluster.
+     */
+    public String redisUris() {
+        if (embeddedCluster != null) {
+            return embeddedCluster.seeds();
+        }
+        return embeddedRedis != null ? embeddedRedis.uri() : config.redis().uri();
+    }
+
+    /** {@code redis.mode}, or what the embedded Redis is. */
+    public RedisMode redisMode() {
+        if (embeddedCluster != null) {
+            return RedisMode.CLUSTER;
+        }
+        return embeddedRedis != null ? RedisMode.STANDALONE : config.redis().mode();
     }
 
     /** {@code redis://host:port[,host:port...]} of Redis, safe to log. */
@@ -132,6 +175,9 @@ public final class Infrastructure implements AutoCloseable {
         }
         if (embeddedRedis != null) {
             embeddedRedis.close();
+        }
+        if (embeddedCluster != null) {
+            embeddedCluster.close();
         }
     }
 }

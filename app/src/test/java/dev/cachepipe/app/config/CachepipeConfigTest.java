@@ -3,6 +3,7 @@ package dev.cachepipe.app.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cachepipe.support.redis.RedisMode;
 import dev.cachepipe.topology.CacheMode;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -84,6 +85,28 @@ class CachepipeConfigTest {
                 .hasMessageContaining("kafka.sessionTimeout")
                 .hasMessageContaining("'2s'")
                 .hasMessageContaining("between 6s and 30m");
+    }
+
+    @Test
+    void shouldTakeClusterSeedsAndAModeAndRefuseBadOnesNamingKeyValueAndAllowed() {
+        CachepipeConfig defaults = CachepipeConfig.parse(MINIMAL, Map.of());
+        assertThat(defaults.redis().mode()).isEqualTo(RedisMode.AUTO);
+        CachepipeConfig cluster = CachepipeConfig.parse(
+                "redis:\n  uri: redis://n1:7000,redis://n2:7001\n  mode: cluster\n" + MINIMAL, Map.of());
+        assertThat(cluster.redis().mode()).isEqualTo(RedisMode.CLUSTER);
+        assertThat(cluster.redis().uri()).isEqualTo("redis://n1:7000,redis://n2:7001");
+
+        assertThatThrownBy(() -> CachepipeConfig.parse("redis:\n  mode: sentinel\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("redis.mode")
+                .hasMessageContaining("'sentinel'")
+                .hasMessageContaining("auto, standalone or cluster");
+        assertThatThrownBy(() ->
+                        CachepipeConfig.parse("redis:\n  uri: redis://n1:7000,redis://n2:x\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("redis.uri");
+        assertThatThrownBy(() ->
+                        CachepipeConfig.parse("redis:\n  mode: cluster\n  keyPrefix: '{app}'\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("redis.keyPrefix")
+                .hasMessageContaining("must not contain { or }");
     }
 
     @Test

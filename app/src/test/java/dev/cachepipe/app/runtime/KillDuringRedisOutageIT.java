@@ -8,32 +8,19 @@ import dev.cachepipe.app.demo.EventGenerator;
 import dev.cachepipe.app.demo.Oracle;
 import dev.cachepipe.app.testing.ChildJvm;
 import dev.cachepipe.app.testing.Groups;
+import dev.cachepipe.app.testing.RegressionWatcher;
 import dev.cachepipe.app.testing.TestPipeline;
 import dev.cachepipe.embedded.EmbeddedKafka;
 import dev.cachepipe.embedded.RedisServer;
-import dev.cachepipe.schemas.CacheEntry;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisFuture;
+import dev.cachepipe.support.redis.RedisTarget;
 import io.lettuce.core.RedisURI;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.codec.RedisCodec;
-import io.lettuce.core.codec.StringCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -77,7 +64,8 @@ class KillDuringRedisOutageIT {
         try (EventGenerator generator = p.generator(settings, oracle);
                 ConsistencyCheck check = p.check(oracle);
                 Admin admin = EmbeddedKafka.shared().admin();
-                Watcher watcher = new Watcher(redis.uri(), oracle)) {
+                RegressionWatcher watcher =
+                        new RegressionWatcher(RedisTarget.of(RedisURI.create(redis.uri())), oracle)) {
             Groups groups = new Groups(admin, p);
             b = ChildJvm.start(p.id + "-b", List.of(), List.of("run", "--config", configB.toString()));
             await("B holds every partition of both groups")
@@ -120,7 +108,7 @@ class KillDuringRedisOutageIT {
                 redis.resume();
             }
 
-            long roundsBeforeResume = watcher.rounds.get();
+            long roundsBeforeResume = watcher.rounds();
             long published = generator.acknowledged();
             await("events published after the outage")
                     .atMost(Duration.ofSeconds(60))
@@ -135,123 +123,29 @@ class KillDuringRedisOutageIT {
                     .atMost(Duration.ofSeconds(60))
                     .until(() ->
                             TestPipeline.sum(p.committedWriterOffsets()) == TestPipeline.sum(p.mutationEndOffsets()));
-            long roundsAtEnd = watcher.rounds.get();
+            long roundsAtEnd = watcher.rounds();
             await("the watcher read every entry again, five times")
                     .atMost(Duration.ofSeconds(30))
-                    .until(() -> watcher.rounds.get() > roundsAtEnd + 5);
+                    .until(() -> watcher.rounds() > roundsAtEnd + 5);
             watcher.stop();
 
             assertThat(roundsBeforeResume)
                     .as("watcher rounds before Redis came back")
                     .isPositive();
-            assertThat(watcher.rounds.get() - roundsBeforeResume)
+            assertThat(watcher.rounds() - roundsBeforeResume)
                     .as("watcher rounds after Redis came back")
                     .isGreaterThan(5);
-            assertThat(watcher.wentBack)
+            assertThat(watcher.wentBack())
                     .as("entries that went back or disappeared")
                     .isEmpty();
             assertThat(b.isAlive()).isTrue();
             log.info(
                     "KillDuringRedisOutageIT: {} entities consistent; watcher read every entry {} times, none went back",
                     result.consistent(),
-                    watcher.rounds.get());
+                    watcher.rounds());
         } finally {
             ChildJvm.stop(a);
             ChildJvm.stop(b);
-        }
-    }
-
-    /**
-     * Reads every entity the oracle knows, round after round, and records each entry seen at a version below one seen
-     * before, or absent after it was present (nothing expires in this test: TTLs are 1 h and 30 min).
-     */
-    private static final class Watcher implements AutoCloseable {
-        private static final RedisCodec<String, byte[]> CODEC =
-                RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
-        private final RedisClient client;
-        private final Oracle oracle;
-        private final Map<String, Long> highest = new HashMap<>();
-        final List<String> wentBack = new CopyOnWriteArrayList<>();
-        final AtomicLong rounds = new AtomicLong();
-        private final AtomicLong failures = new AtomicLong();
-        private final AtomicBoolean running = new AtomicBoolean(true);
-        private final Thread thread = new Thread(this::loop, "regression-watcher");
-        private StatefulRedisConnection<String, byte[]> connection;
-
-        Watcher(String uri, Oracle oracle) {
-            RedisURI redisUri = RedisURI.create(uri);
-            redisUri.setTimeout(Duration.ofSeconds(2));
-            this.client = RedisClient.create(redisUri);
-            this.oracle = oracle;
-        }
-
-        /** Connects and reads one round before returning, so that a round exists before Redis freezes. */
-        void start() throws Exception {
-            connection = client.connect(CODEC);
-            round(connection.async());
-            rounds.incrementAndGet();
-            thread.setUncaughtExceptionHandler((t, e) -> log.error("Watcher died", e));
-            thread.start();
-        }
-
-        void stop() {
-            running.set(false);
-            try {
-                thread.join(30_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-
-        private void loop() {
-            RedisAsyncCommands<String, byte[]> redis = connection.async();
-            while (running.get()) {
-                try {
-                    round(redis);
-                    rounds.incrementAndGet();
-                } catch (Exception e) { // Redis frozen: try again
-                    if (failures.incrementAndGet() % 10 == 1) {
-                        log.info("Watcher: round failed: {}", e.toString());
-                    }
-                    TestPipeline.sleep(200);
-                }
-                TestPipeline.sleep(100);
-            }
-        }
-
-        private void round(RedisAsyncCommands<String, byte[]> redis) throws Exception {
-            List<String> keys = new ArrayList<>();
-            for (Oracle.Expectation e : oracle.expectations()) {
-                keys.add(e.key());
-            }
-            List<RedisFuture<Map<String, byte[]>>> replies = new ArrayList<>(keys.size());
-            for (String key : keys) {
-                replies.add(redis.hgetall(key));
-            }
-            for (int i = 0; i < keys.size(); i++) {
-                Optional<CacheEntry> entry = CacheEntry.decode(replies.get(i).get(2, TimeUnit.SECONDS));
-                String key = keys.get(i);
-                Long before = highest.get(key);
-                if (entry.isPresent()) {
-                    long version = entry.get().version();
-                    if (before != null && version < before) {
-                        wentBack.add(key + " went back from version " + before + " to " + version);
-                    } else {
-                        highest.put(key, version);
-                    }
-                } else if (before != null) {
-                    wentBack.add(key + " disappeared after version " + before);
-                }
-            }
-        }
-
-        @Override
-        public void close() {
-            stop();
-            if (connection != null) {
-                connection.close();
-            }
-            client.shutdown();
         }
     }
 }

@@ -10,10 +10,10 @@ import dev.cachepipe.app.runtime.Infrastructure;
 import dev.cachepipe.app.runtime.Pipeline;
 import dev.cachepipe.embedded.EmbeddedKafka;
 import dev.cachepipe.embedded.RedisServer;
+import dev.cachepipe.support.redis.RedisTarget;
 import dev.cachepipe.topology.EntityPolicy;
 import dev.cachepipe.writer.WriteOutcome;
 import dev.cachepipe.writer.WriterMeters;
-import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,6 +57,30 @@ public final class TestPipeline implements AutoCloseable {
     /** As {@link #configure(String, RedisServer, int, String)}, against the broker at {@code bootstrapServers}. */
     public static TestPipeline configure(
             String name, RedisServer redis, int partitions, String kafkaProperties, String bootstrapServers) {
+        return configure(name, redis.uri(), "auto", partitions, kafkaProperties, bootstrapServers);
+    }
+
+    /**
+     * A configuration for a test named {@code name} against the Redis at {@code redisUris} (one URI, or a cluster's
+     * seeds separated by commas) in {@code redis.mode} {@code redisMode}, on the shared broker; nothing started.
+     */
+    public static TestPipeline configure(String name, String redisUris, String redisMode, int partitions) {
+        return configure(
+                name,
+                redisUris,
+                redisMode,
+                partitions,
+                "",
+                EmbeddedKafka.shared().bootstrapServers());
+    }
+
+    private static TestPipeline configure(
+            String name,
+            String redisUris,
+            String redisMode,
+            int partitions,
+            String kafkaProperties,
+            String bootstrapServers) {
         String id = name + "-" + UUID.randomUUID().toString().substring(0, 8);
         Path stateDir = Path.of(System.getProperty("java.io.tmpdir"), "streams", id);
         String yaml = """
@@ -67,6 +91,7 @@ public final class TestPipeline implements AutoCloseable {
                   properties: {%5$s}
                 redis:
                   uri: %4$s
+                  mode: %7$s
                   keyPrefix: %2$s
                   timeout: 1s
                 topics:
@@ -94,7 +119,7 @@ public final class TestPipeline implements AutoCloseable {
                     ttlJitter: 0
                     tombstoneTtl: 30m
                 """.formatted(
-                        bootstrapServers, id, stateDir.toAbsolutePath(), redis.uri(), kafkaProperties, partitions);
+                bootstrapServers, id, stateDir.toAbsolutePath(), redisUris, kafkaProperties, partitions, redisMode);
         return new TestPipeline(id, yaml);
     }
 
@@ -229,7 +254,8 @@ public final class TestPipeline implements AutoCloseable {
     }
 
     public ConsistencyCheck check(Oracle oracle) {
-        return new ConsistencyCheck(RedisURI.create(config.redis().uri()), oracle);
+        return new ConsistencyCheck(
+                RedisTarget.parse(config.redis().uri(), config.redis().mode(), null, null, null), oracle);
     }
 
     public String writerGroup() {

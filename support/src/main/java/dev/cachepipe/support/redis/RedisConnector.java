@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * Lettuce client with the options every part relies on:
  *
  * <ul>
- *   <li>fail fast: every command has a timeout, commands issued while disconnected are rejected at once;
+ *   <li>fail fast: every command has a timeout, commands issued while disconnected are rejected at once (in cluster
+ *       mode they wait for the node's connection, up to the timeout: node connections are made on first use);
  *   <li>reconnect by itself, with an exponential delay between {@code reconnectMin} and {@code reconnectMax};
  *   <li>connecting (the handshake included) is bounded by the same timeout, not the URI's default 60 s;
  *   <li>byte-array keys and values; commands flushed as they are issued;
@@ -208,7 +209,10 @@ public final class RedisConnector implements AutoCloseable {
                 RedisClusterClient cc = RedisClusterClient.create(resources, target.seeds());
                 cc.setOptions(ClusterClientOptions.builder()
                         .autoReconnect(true)
-                        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                        // Not REJECT_COMMANDS: a cluster connects to each node when it first needs it (and again
+                        // after a topology change), and a command for a node still connecting would be rejected.
+                        // Commands wait for the connection instead, bounded by the command timeout.
+                        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                         .timeoutOptions(TimeoutOptions.enabled(timeout))
                         .socketOptions(socketOptions())
                         .maxRedirects(5)

@@ -49,8 +49,11 @@ public record RedisTarget(List<RedisURI> seeds, RedisMode mode) {
             }
             RedisURI uri;
             try {
+                if ((s.startsWith("redis://") || s.startsWith("rediss://")) && new java.net.URI(s).getHost() == null) {
+                    throw new IllegalArgumentException("no host:port");
+                }
                 uri = RedisURI.create(s);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | java.net.URISyntaxException e) {
                 throw new IllegalArgumentException("not a Redis URI: '" + redact(s) + "'");
             }
             scheme = s.substring(0, s.indexOf("://"));

@@ -40,6 +40,8 @@ public final class RedisBatchWriter implements AutoCloseable {
     private StatefulConnection<byte[], byte[]> connection;
     private ScriptRunner scripts;
     private boolean cluster;
+    private Shards shards;
+    private String shardsPrefix;
 
     /** Result of one attempt: null failure means every sent write got a definite reply. */
     public record Attempt(int sent, int failed, String failure, long latencyNanos) {}
@@ -268,8 +270,15 @@ public final class RedisBatchWriter implements AutoCloseable {
      * The shards of Redis as the current connection sees them (one for a standalone server, one per master of a
      * cluster), or null when Redis cannot be reached.
      */
-    public List<Shard> shards() {
-        return ensureConnected() != null ? null : Shards.of(connection);
+    public List<Shard> shards(String keyPrefix) {
+        if (ensureConnected() != null) {
+            return null;
+        }
+        if (shards == null || !java.util.Objects.equals(shardsPrefix, keyPrefix)) {
+            shards = new Shards(keyPrefix, timeout);
+            shardsPrefix = keyPrefix;
+        }
+        return shards.of(connection);
     }
 
     /** Whether Redis is a cluster (known once connected). */

@@ -271,7 +271,7 @@ public final class LiveWriter implements AutoCloseable {
                         s.reason()));
         metrics.batch(batch.records(), batch.coalesced(), batch.skipped().size());
         boolean applied;
-        Watermarks.Raise raise = watermarks.raise(batch.nextOffsets(), redis.shards());
+        Watermarks.Raise raise = watermarks.raise(batch.nextOffsets(), redis.shards(config.keyPrefix()));
         ledger.batchStarted(records.partitions());
         try {
             applied = engine.apply(batch.writes(), raise.trailer());

@@ -240,7 +240,7 @@ final class Watermarks implements AutoCloseable {
         if (keyPrefix == null) {
             return;
         }
-        shards(redis.shards());
+        shards(redis.shards(keyPrefix));
         for (TopicPartition tp : assignments.keySet()) {
             for (Shard shard : shards) {
                 mark(new Slice(tp, shard));

@@ -162,11 +162,43 @@ public final class ReplayDriver {
         try (RebuildMetrics metrics = new RebuildMetrics(registry);
                 RedisConnector connector = RedisConnector.create(
                         redisUri, config.redisTimeout(), config.retryBackoffMin(), config.retryBackoffMax())) {
-            ReplayDriver r =
-                    new ReplayDriver(config, connector, entityType, metrics, RebuildLease.holder("cachepipe rebuild"));
+            String holder = RebuildLease.holder("cachepipe rebuild");
+            if (entityType == null && connector.isCluster()) {
+                return runPerShard(config, connector, metrics, holder, listener, cancelled);
+            }
+            ReplayDriver r = new ReplayDriver(config, connector, entityType, metrics, holder);
             Mode mode = entityType == null ? Mode.FORCE : Mode.NONE;
             return r.run(mode, RebuildLease.newToken(), listener, cancelled);
         }
+    }
+
+    /**
+     * A full rebuild of a cluster: shard after shard, each under its own marker's lease and writing only its keys; stops
+     * at the first shard that does not complete.
+     */
+    private static CacheRebuild.Result runPerShard(
+            WriterConfig config,
+            RedisConnector connector,
+            RebuildMetrics metrics,
+            String holder,
+            Consumer<Progress> listener,
+            BooleanSupplier cancelled) {
+        List<Shard> shards;
+        try (RedisBatchWriter redis = new RedisBatchWriter(connector, config.redisTimeout())) {
+            shards = redis.shards(config.keyPrefix());
+        }
+        if (shards == null) {
+            throw new IllegalStateException("cannot reach Redis at " + connector.endpoint());
+        }
+        CacheRebuild.Result last = null;
+        for (Shard shard : shards) {
+            last = new ReplayDriver(config, connector, shard, metrics, holder)
+                    .run(Mode.FORCE, RebuildLease.newToken(), listener, cancelled);
+            if (last.outcome() != Outcome.COMPLETED) {
+                return last;
+            }
+        }
+        return last;
     }
 
     /** Runs the rebuild. Releases the lease unless it completed. */

@@ -65,7 +65,7 @@ public final class SelfHealing implements AutoCloseable {
             return;
         }
         nextCheckNanos = now + intervalNanos;
-        List<Shard> shards = redis.shards();
+        List<Shard> shards = redis.shards(config.keyPrefix());
         if (shards == null) {
             return; // Redis unreachable: the writer reports it; checked again once it answers
         }
