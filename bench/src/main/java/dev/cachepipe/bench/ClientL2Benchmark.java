@@ -4,10 +4,15 @@ import dev.cachepipe.client.CacheClient;
 import dev.cachepipe.client.Codec;
 import dev.cachepipe.client.EntityCache;
 import dev.cachepipe.schemas.RedisLayout;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import java.util.List;
 import java.util.Optional;
@@ -17,6 +22,7 @@ import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -25,7 +31,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * L2 hits through the client (L1 off, so every {@code get} reads Redis: HMGET, entry decoding, the monotonic-read
  * check, counters and the latency timer) against raw Lettuce {@code HMGET} of the same five fields on the same
- * Redis, one thread each. {@code clientBytes} leaves the payload as it is (the client's own overhead);
+ * Redis, one thread each; on one redis-server and ({@code -p redisMode=cluster}) on a local Redis Cluster of three
+ * masters, where both go through Lettuce's cluster client to the key's master. {@code clientBytes} leaves the payload as it is (the client's own overhead);
  * {@code clientJson} also decodes it with Jackson.
  *
  * <pre>
@@ -51,16 +58,20 @@ public class ClientL2Benchmark {
     private CacheClient bytesClient;
     private EntityCache<BenchFixture.Item> json;
     private EntityCache<byte[]> raw;
-    private RedisClient lettuce;
-    private StatefulRedisConnection<byte[], byte[]> connection;
-    private RedisCommands<byte[], byte[]> redis;
+    /** {@code standalone}: one redis-server; {@code cluster}: a local Redis Cluster of three masters. */
+    @Param({"standalone", "cluster"})
+    public String redisMode;
+
+    private AbstractRedisClient lettuce;
+    private StatefulConnection<byte[], byte[]> connection;
+    private RedisClusterCommands<byte[], byte[]> redis;
     private String[] ids;
     private byte[][] keys;
     private int next;
 
     @Setup(Level.Trial)
     public void setUp() {
-        fixture = new BenchFixture(ENTRIES);
+        fixture = new BenchFixture(ENTRIES, "cluster".equals(redisMode));
         ids = fixture.ids;
         keys = new byte[ENTRIES][];
         for (int i = 0; i < ENTRIES; i++) {
@@ -71,9 +82,23 @@ public class ClientL2Benchmark {
         // Same Redis entries read as raw bytes: a second client (one codec per entity type and client).
         bytesClient = fixture.client("bench-l2-bytes", 0);
         raw = bytesClient.entity(BenchFixture.TYPE, Codec.bytes());
-        lettuce = RedisClient.create(fixture.redis.uri());
-        connection = lettuce.connect(ByteArrayCodec.INSTANCE);
-        redis = connection.sync();
+        if (fixture.cluster != null) {
+            // the same cluster client the pipeline's connector makes: reads go to the key's master
+            RedisClusterClient c = RedisClusterClient.create(
+                    java.util.Arrays.stream(fixture.redisUris().split(","))
+                            .map(RedisURI::create)
+                            .toList());
+            StatefulRedisClusterConnection<byte[], byte[]> conn = c.connect(ByteArrayCodec.INSTANCE);
+            lettuce = c;
+            connection = conn;
+            redis = conn.sync();
+        } else {
+            RedisClient c = RedisClient.create(fixture.redis.uri());
+            StatefulRedisConnection<byte[], byte[]> conn = c.connect(ByteArrayCodec.INSTANCE);
+            lettuce = c;
+            connection = conn;
+            redis = conn.sync();
+        }
     }
 
     @TearDown(Level.Trial)

@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
  * Redis against the oracle, and finally runs {@code redis-benchmark} with {@code EVALSHA} of the same upsert script
  * on the same Redis, so the two rates can be compared side by side.
  *
- * <pre>bench/load-run [--events 200000] [--entities 20000]</pre>
+ * <pre>bench/load-run [--events 200000] [--entities 20000] [--redis-cluster 3]</pre>
  */
 @Command(
         name = "load-run",
@@ -60,12 +60,73 @@ public final class LoadRun implements Callable<Integer> {
             description = "redis-benchmark requests per variant (default ${DEFAULT-VALUE})")
     int benchmarkRequests;
 
+    @Option(
+            names = "--redis-cluster",
+            defaultValue = "0",
+            paramLabel = "MASTERS",
+            description = "Also run on a local Redis Cluster of this many masters (3 to 9, no replicas) and print its"
+                    + " figures next to the standalone ones (default: standalone only)")
+    int redisCluster;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new LoadRun()).execute(args));
     }
 
+    /** What one run measured. */
+    private record Figures(String redis, double eventsPerSecond, double plain, double pipelined, boolean consistent) {}
+
     @Override
     public Integer call() throws Exception {
+        if (redisCluster != 0 && (redisCluster < 3 || redisCluster > 9)) {
+            throw new CommandLine.ParameterException(
+                    new CommandLine(this), "--redis-cluster must be between 3 and 9 but was " + redisCluster);
+        }
+        List<Figures> runs = new ArrayList<>();
+        runs.add(run(0));
+        if (redisCluster > 0) {
+            runs.add(run(redisCluster));
+        }
+        System.out.println();
+        System.out.printf(
+                Locale.ROOT,
+                "%-24s %14s %20s %20s %12s %12s%n",
+                "redis",
+                "events/s",
+                "EVALSHA/s 50 cl.",
+                "EVALSHA/s -P 64",
+                "ratio plain",
+                "ratio pipe");
+        for (Figures f : runs) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-24s %,14.0f %,20.0f %,20.0f %12.2f %12.2f%n",
+                    f.redis(),
+                    f.eventsPerSecond(),
+                    f.plain(),
+                    f.pipelined(),
+                    f.eventsPerSecond() / f.plain(),
+                    f.eventsPerSecond() / f.pipelined());
+        }
+        StringBuilder summary = new StringBuilder();
+        for (Figures f : runs) {
+            String p = f.redis().startsWith("cluster") ? "cluster_" : "";
+            summary.append(String.format(
+                    Locale.ROOT,
+                    "%sevents_per_s=%.0f %sratio_plain=%.2f %sratio_pipelined=%.2f %sconsistent=%s ",
+                    p,
+                    f.eventsPerSecond(),
+                    p,
+                    f.eventsPerSecond() / f.plain(),
+                    p,
+                    f.eventsPerSecond() / f.pipelined(),
+                    p,
+                    f.consistent()));
+        }
+        System.out.println(summary.toString().strip());
+        return runs.stream().allMatch(Figures::consistent) ? 0 : 1;
+    }
+
+    private Figures run(int clusterMasters) throws Exception {
         CachepipeConfig config = CachepipeConfig.parse("""
                 kafka: {bootstrapServers: embedded, applicationId: cachepipe-load}
                 redis: {uri: embedded, keyPrefix: load}
@@ -74,8 +135,10 @@ public final class LoadRun implements Callable<Integer> {
                   user:    {topics: [users.events],    mode: write-through, ttl: 1h, tombstoneTtl: 1h}
                   product: {topics: [products.events], mode: write-through, ttl: 1h, tombstoneTtl: 1h}
                 """, Map.of());
+        String redis = clusterMasters > 0 ? "cluster (" + clusterMasters + " masters)" : "standalone";
+        System.out.println("== " + redis);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        try (Infrastructure infra = Infrastructure.start(config)) {
+        try (Infrastructure infra = Infrastructure.start(config, clusterMasters)) {
             Pipeline.createTopics(config, infra);
             Oracle oracle =
                     new Oracle(config.redis().keyPrefix(), config.entities().values(), false);
@@ -115,13 +178,15 @@ public final class LoadRun implements Callable<Integer> {
                     writes,
                     result.summary());
 
-            int port = infra.embeddedRedis().port();
-            double plain = redisBenchmark(port, benchmarkRequests, 50, 1);
-            double pipelined = redisBenchmark(port, benchmarkRequests, 4, 64);
+            java.net.URI first = java.net.URI.create(infra.redisUris().split(",")[0]);
+            boolean cluster = clusterMasters > 0;
+            double plain = redisBenchmark(first.getPort(), cluster, benchmarkRequests, 50, 1);
+            double pipelined = redisBenchmark(first.getPort(), cluster, benchmarkRequests, 4, 64);
             System.out.printf(
                     Locale.ROOT,
-                    "redis-benchmark EVALSHA upsert_entry.lua on the same Redis: %,.0f calls/s (50 clients),"
+                    "redis-benchmark%s EVALSHA upsert_entry.lua on the same Redis: %,.0f calls/s (50 clients),"
                             + " %,.0f calls/s (4 clients, pipeline 64)%n",
+                    cluster ? " --cluster" : "",
                     plain,
                     pipelined);
             System.out.printf(
@@ -130,7 +195,7 @@ public final class LoadRun implements Callable<Integer> {
                             + " pipelined)%n",
                     pipelineRate / plain,
                     pipelineRate / pipelined);
-            return result.isConsistent() ? 0 : 1;
+            return new Figures(redis, pipelineRate, plain, pipelined, result.isConsistent());
         }
     }
 
@@ -191,7 +256,7 @@ public final class LoadRun implements Callable<Integer> {
     }
 
     /** Runs redis-benchmark with EVALSHA of the upsert script and returns its requests per second. */
-    private static double redisBenchmark(int port, int requests, int clients, int pipeline)
+    private static double redisBenchmark(int port, boolean cluster, int requests, int clients, int pipeline)
             throws IOException, InterruptedException {
         String sha = RedisScripts.upsertSha();
         List<String> cmd = new ArrayList<>(List.of(
@@ -206,6 +271,7 @@ public final class LoadRun implements Callable<Integer> {
                 Integer.toString(clients),
                 "-P",
                 Integer.toString(pipeline),
+                cluster ? "--cluster" : "-e",
                 "-r",
                 // far more keys than requests: nearly every call stores a new entry (the apply path), as the
                 // pipeline's writes do, instead of answering "same version" from the second call on
@@ -214,7 +280,8 @@ public final class LoadRun implements Callable<Integer> {
                 "EVALSHA",
                 sha,
                 "1",
-                "bench:__rand_int__",
+                // in cluster mode redis-benchmark replaces {tag} with a tag of each master in turn
+                cluster ? "bench:{tag}:__rand_int__" : "bench:__rand_int__",
                 "7",
                 // ~120 bytes like the generator's JSON; no commas or quotes, which would confuse the CSV output.
                 "payload-__rand_int__-of-a-benchmark-entity-about-as-large-as-the-json-documents-that-the-event-generator-writes",

@@ -7,8 +7,10 @@ import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.support.redis.RedisMode;
 import dev.cachepipe.support.redis.RedisTarget;
+import dev.cachepipe.support.redis.RedisTls;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -68,6 +70,7 @@ public final class CacheClientBuilder {
     private String name;
     private String redisUri;
     private RedisMode redisMode = RedisMode.AUTO;
+    private RedisTls redisTls = RedisTls.defaults();
     private String redisUsername;
     private char[] redisPassword;
     private String keyPrefix = RedisLayout.DEFAULT_PREFIX;
@@ -115,6 +118,20 @@ public final class CacheClientBuilder {
         }
         parseRedisUris(uri);
         this.redisUri = uri;
+        return this;
+    }
+
+    /**
+     * TLS for {@code rediss://} URIs beyond the JDK's defaults (the pipeline's {@code redis.tls.*}): {@code caFile}
+     * (PEM CA certificates to trust instead of the JDK's trust store, or null), {@code certFile} and {@code keyFile}
+     * (a client certificate chain and its unencrypted PKCS#8 key, PEM, for servers with {@code tls-auth-clients yes};
+     * both or neither), {@code verifyPeer} ({@code full}: chain and host name, the default; {@code ca}: chain only;
+     * {@code none}: tests only).
+     *
+     * @throws IllegalArgumentException if a file cannot be read or a value is not allowed
+     */
+    public CacheClientBuilder redisTls(Path caFile, Path certFile, Path keyFile, String verifyPeer) {
+        this.redisTls = new RedisTls(caFile, certFile, keyFile, RedisTls.Verify.parse(verifyPeer));
         return this;
     }
 
@@ -305,6 +322,7 @@ public final class CacheClientBuilder {
         } else {
             target = new RedisTarget(target.seeds(), redisMode).withTimeout(redisTimeout);
         }
+        target = target.withTls(redisTls);
         String clientName = name != null ? name : "cachepipe-client-" + SEQUENCE.incrementAndGet();
         return new ClientConfig(
                 clientName,

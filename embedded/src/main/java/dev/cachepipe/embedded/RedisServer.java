@@ -33,10 +33,31 @@ public final class RedisServer implements AutoCloseable {
     private final List<String> extraArgs;
     private Process process;
 
+    private final TlsFiles tls; // null: plain TCP
+
     private RedisServer(List<String> extraArgs) {
+        this(extraArgs, null, false);
+    }
+
+    private RedisServer(List<String> extraArgs, TlsFiles tls, boolean requireClientCert) {
         this.port = FreePorts.next();
         this.dir = Files2.tempDir("cachepipe-redis-");
-        this.extraArgs = List.copyOf(extraArgs);
+        List<String> args = new ArrayList<>(extraArgs);
+        if (tls != null) {
+            args.addAll(0, tls.redisServerArgs(port, requireClientCert)); // TLS only: --port 0 --tls-port PORT
+        }
+        this.extraArgs = List.copyOf(args);
+        this.tls = tls;
+    }
+
+    /**
+     * Starts a server that speaks TLS only ({@code --port 0 --tls-port}) with the certificates of {@code tls}; its
+     * {@link #uri()} is {@code rediss://127.0.0.1:PORT} and {@link #command} goes through {@code redis-cli --tls}.
+     */
+    public static RedisServer startTls(TlsFiles tls, boolean requireClientCert, List<String> extraArgs) {
+        RedisServer server = new RedisServer(extraArgs, tls, requireClientCert);
+        server.launch();
+        return server;
     }
 
     /** Starts a server on a free port. */
@@ -81,9 +102,9 @@ public final class RedisServer implements AutoCloseable {
         return "127.0.0.1";
     }
 
-    /** {@code redis://127.0.0.1:PORT} (no credentials). */
+    /** {@code redis://127.0.0.1:PORT}, or {@code rediss://} for a TLS server (no credentials). */
     public String uri() {
-        return "redis://127.0.0.1:" + port;
+        return (tls == null ? "redis://" : "rediss://") + "127.0.0.1:" + port;
     }
 
     /** The process id, while running. */
@@ -135,6 +156,9 @@ public final class RedisServer implements AutoCloseable {
      * @throws IllegalStateException if the server cannot be reached
      */
     public String command(String... args) {
+        if (tls != null) {
+            return tlsCommand(args);
+        }
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(host(), port), 2000);
             socket.setSoTimeout(5000);
@@ -152,6 +176,35 @@ public final class RedisServer implements AutoCloseable {
             return n <= 0 ? "" : new String(buf, 0, n, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new IllegalStateException("redis-server on port " + port + " is not reachable: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code redis-cli --tls} with the client certificate; its output as text (not RESP). */
+    private String tlsCommand(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(
+                "redis-cli",
+                "--tls",
+                "--cacert",
+                tls.caCert().toString(),
+                "--cert",
+                tls.clientCert().toString(),
+                "--key",
+                tls.clientKey().toString(),
+                "-h",
+                host(),
+                "-p",
+                Integer.toString(port)));
+        cmd.addAll(List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(10, TimeUnit.SECONDS);
+            return out;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run redis-cli --tls: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
         }
     }
 

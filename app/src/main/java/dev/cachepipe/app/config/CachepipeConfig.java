@@ -9,6 +9,7 @@ import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.support.redis.RedisMode;
 import dev.cachepipe.support.redis.RedisTarget;
+import dev.cachepipe.support.redis.RedisTls;
 import dev.cachepipe.topology.CacheMode;
 import dev.cachepipe.topology.EntityPolicy;
 import dev.cachepipe.topology.TopologyConfig;
@@ -93,7 +94,13 @@ public record CachepipeConfig(
 
     /** Redis connection settings; {@link #toString()} never shows a password. */
     public record Redis(
-            String uri, String username, String password, String keyPrefix, Duration timeout, RedisMode mode) {
+            String uri,
+            String username,
+            String password,
+            String keyPrefix,
+            Duration timeout,
+            RedisMode mode,
+            RedisTls tls) {
         public boolean embedded() {
             return EMBEDDED.equals(uri);
         }
@@ -102,7 +109,7 @@ public record CachepipeConfig(
         public String toString() {
             return "Redis[uri=" + Redact.uri(uri) + ", username=" + username + ", password="
                     + (password == null || password.isEmpty() ? "" : "****") + ", keyPrefix=" + keyPrefix
-                    + ", timeout=" + timeout + ", mode=" + mode.configName() + "]";
+                    + ", timeout=" + timeout + ", mode=" + mode.configName() + ", tls=" + tls + "]";
         }
     }
 
@@ -206,7 +213,7 @@ public record CachepipeConfig(
         validateMembership(k, kafka);
 
         Section r = top.section("redis");
-        r.allowOnly("uri", "username", "password", "keyPrefix", "timeout", "mode");
+        r.allowOnly("uri", "username", "password", "keyPrefix", "timeout", "mode", "tls");
         String uri = r.nonBlank("uri", EMBEDDED);
         if (!uri.equals(EMBEDDED) && !isRedisUri(uri)) {
             throw new ConfigException(
@@ -236,7 +243,13 @@ public record CachepipeConfig(
                             + " one slot, on one master");
         }
         Redis redis = new Redis(
-                uri, r.string("username", ""), r.string("password", ""), keyPrefix, r.duration("timeout", "2s"), mode);
+                uri,
+                r.string("username", ""),
+                r.string("password", ""),
+                keyPrefix,
+                r.duration("timeout", "2s"),
+                mode,
+                redisTls(r.section("tls"), baseDir));
 
         Section t = top.section("topics");
         t.allowOnly("mutations", "invalidations", "deadLetter", "partitions", "replicationFactor");
@@ -302,6 +315,44 @@ public record CachepipeConfig(
                     "must be between 6s and 30m (a broker's default group.min.session.timeout.ms and"
                             + " group.max.session.timeout.ms)");
         }
+    }
+
+    /** {@code redis.tls}: CA bundle, client certificate and key (PEM, relative to the configuration file), checks. */
+    private static RedisTls redisTls(Section t, Path baseDir) {
+        t.allowOnly("caFile", "certFile", "keyFile", "verifyPeer");
+        Path ca = tlsFile(t, "caFile", baseDir);
+        Path cert = tlsFile(t, "certFile", baseDir);
+        Path key = tlsFile(t, "keyFile", baseDir);
+        if ((cert == null) != (key == null)) {
+            throw new ConfigException(
+                    t.key(cert == null ? "certFile" : "keyFile"),
+                    "",
+                    "set both redis.tls.certFile and redis.tls.keyFile for a client certificate, or neither");
+        }
+        String verify = t.nonBlank("verifyPeer", "full");
+        RedisTls.Verify mode;
+        try {
+            mode = RedisTls.Verify.parse(verify);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(
+                    t.key("verifyPeer"),
+                    verify,
+                    "use full (the certificate chain and the host name), ca (the chain only) or none (no check: tests"
+                            + " only)");
+        }
+        return new RedisTls(ca, cert, key, mode);
+    }
+
+    private static Path tlsFile(Section t, String name, Path baseDir) {
+        String file = t.string(name, "");
+        if (file.isBlank()) {
+            return null;
+        }
+        Path path = baseDir.resolve(file);
+        if (!Files.isReadable(path)) {
+            throw new ConfigException(t.key(name), file, "must be a readable PEM file; " + path + " is not");
+        }
+        return path;
     }
 
     /**

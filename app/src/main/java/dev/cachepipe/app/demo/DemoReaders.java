@@ -96,6 +96,11 @@ final class DemoReaders implements AutoCloseable {
         CacheClientBuilder b = CacheClient.builder()
                 .redisUri(infra.redisUris())
                 .redisMode(infra.redisMode().configName())
+                .redisTls(
+                        redis.tls().caFile(),
+                        redis.tls().certFile(),
+                        redis.tls().keyFile(),
+                        redis.tls().verify().name())
                 .keyPrefix(redis.keyPrefix())
                 .redisTimeout(redis.timeout())
                 .bootstrapServers(infra.bootstrapServers())

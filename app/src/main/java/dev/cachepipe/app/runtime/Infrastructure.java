@@ -122,11 +122,12 @@ public final class Infrastructure implements AutoCloseable {
     public RedisTarget redisTarget() {
         String password = config.redis().password();
         return RedisTarget.parse(
-                redisUris(),
-                redisMode(),
-                config.redis().username(),
-                password == null || password.isEmpty() ? null : password.toCharArray(),
-                config.redis().timeout());
+                        redisUris(),
+                        redisMode(),
+                        config.redis().username(),
+                        password == null || password.isEmpty() ? null : password.toCharArray(),
+                        config.redis().timeout())
+                .withTls(config.redis().tls());
     }
 
     /**

@@ -135,6 +135,14 @@ public final class TestPipeline implements AutoCloseable {
         return new TestPipeline(id, yaml.replace(uri, "uri: " + other.uri() + "\n"));
     }
 
+    /** The same configuration with {@code lines} (YAML, indented by two spaces) added under {@code redis:}. */
+    public TestPipeline withRedisSettings(String lines) {
+        if (!yaml.contains("\nredis:\n")) {
+            throw new IllegalStateException("no 'redis:' section in " + yaml);
+        }
+        return new TestPipeline(id, yaml.replace("\nredis:\n", "\nredis:\n" + lines.stripTrailing() + "\n"));
+    }
+
     /**
      * The same configuration (application id, topics, key prefix, state dir) against another broker: as if the
      * installation were pointed at a new Kafka cluster.
@@ -254,8 +262,16 @@ public final class TestPipeline implements AutoCloseable {
     }
 
     public ConsistencyCheck check(Oracle oracle) {
+        String password = config.redis().password();
         return new ConsistencyCheck(
-                RedisTarget.parse(config.redis().uri(), config.redis().mode(), null, null, null), oracle);
+                RedisTarget.parse(
+                                config.redis().uri(),
+                                config.redis().mode(),
+                                config.redis().username(),
+                                password == null || password.isEmpty() ? null : password.toCharArray(),
+                                null)
+                        .withTls(config.redis().tls()),
+                oracle);
     }
 
     public String writerGroup() {

@@ -66,6 +66,11 @@ public final class RedisConnector implements AutoCloseable {
 
     private RedisConnector(RedisTarget target, Duration timeout, Duration reconnectMin, Duration reconnectMax) {
         this.target = target.withTimeout(timeout);
+        for (RedisURI seed : this.target.seeds()) {
+            if (seed.isSsl()) {
+                seed.setVerifyPeer(target.tls().verify().lettuce());
+            }
+        }
         this.timeout = timeout;
         this.endpoint = this.target.description().replaceFirst("^rediss?://", "");
         this.resources = DefaultClientResources.builder()
@@ -79,6 +84,7 @@ public final class RedisConnector implements AutoCloseable {
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .socketOptions(socketOptions())
+                .sslOptions(this.target.tls().sslOptions())
                 .build());
         this.client = c;
         switch (target.mode()) {
@@ -215,6 +221,7 @@ public final class RedisConnector implements AutoCloseable {
                         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
                         .timeoutOptions(TimeoutOptions.enabled(timeout))
                         .socketOptions(socketOptions())
+                        .sslOptions(target.tls().sslOptions())
                         .maxRedirects(5)
                         .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                                 .enablePeriodicRefresh(TOPOLOGY_REFRESH_PERIOD)

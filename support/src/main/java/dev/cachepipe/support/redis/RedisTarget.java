@@ -14,14 +14,26 @@ import java.util.stream.Collectors;
  *
  * @param seeds at least one URI, each with the credentials and timeout to use
  * @param mode standalone, cluster, or auto (ask the first seed that answers)
+ * @param tls what {@code rediss://} URIs trust and present
  */
-public record RedisTarget(List<RedisURI> seeds, RedisMode mode) {
+public record RedisTarget(List<RedisURI> seeds, RedisMode mode, RedisTls tls) {
     public RedisTarget {
         seeds = List.copyOf(seeds);
         if (seeds.isEmpty()) {
             throw new IllegalArgumentException("at least one Redis URI is needed");
         }
         Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(tls, "tls");
+    }
+
+    /** With the JDK's TLS defaults. */
+    public RedisTarget(List<RedisURI> seeds, RedisMode mode) {
+        this(seeds, mode, RedisTls.defaults());
+    }
+
+    /** The same seeds and mode with {@code tls}. */
+    public RedisTarget withTls(RedisTls tls) {
+        return new RedisTarget(seeds, mode, tls);
     }
 
     /** One URI, mode {@link RedisMode#AUTO}. */
@@ -83,7 +95,8 @@ public record RedisTarget(List<RedisURI> seeds, RedisMode mode) {
                 seeds.stream()
                         .map(u -> RedisURI.builder(u).withTimeout(timeout).build())
                         .toList(),
-                mode);
+                mode,
+                tls);
     }
 
     /** {@code redis://host:port[,host:port...]}, safe to log. */
