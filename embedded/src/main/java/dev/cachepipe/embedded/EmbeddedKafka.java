@@ -59,7 +59,16 @@ public final class EmbeddedKafka implements AutoCloseable {
      *     security.protocol}, {@code sasl.*}, {@code ssl.*}; a super user's, when there is an authorizer
      */
     public record Options(
-            String securityProtocol, Map<String, String> brokerProperties, Map<String, Object> clientProperties) {
+            String securityProtocol,
+            Map<String, String> brokerProperties,
+            Map<String, Object> clientProperties,
+            List<String> formatArguments) {
+        /** Without extra storage format arguments. */
+        public Options(
+                String securityProtocol, Map<String, String> brokerProperties, Map<String, Object> clientProperties) {
+            this(securityProtocol, brokerProperties, clientProperties, List.of());
+        }
+
         public Options {
             if (!List.of("PLAINTEXT", "SASL_PLAINTEXT", "SSL", "SASL_SSL").contains(securityProtocol)) {
                 throw new IllegalArgumentException("securityProtocol must be PLAINTEXT, SASL_PLAINTEXT, SSL or"
@@ -67,6 +76,56 @@ public final class EmbeddedKafka implements AutoCloseable {
             }
             brokerProperties = Map.copyOf(brokerProperties);
             clientProperties = Map.copyOf(clientProperties);
+            formatArguments = List.copyOf(formatArguments);
+        }
+
+        /**
+         * SASL/SCRAM-SHA-512 over TLS on the client listener (no authorizer: every authenticated user may do
+         * anything): the broker's certificate and the CA from {@code tls}, the SCRAM credentials of {@code users}
+         * (name → password) created when the storage is formatted; {@link #admin()} connects as the first user.
+         */
+        public static Options saslScramSsl(TlsFiles tls, Map<String, String> users) {
+            if (users.isEmpty()) {
+                throw new IllegalArgumentException("at least one SCRAM user is needed");
+            }
+            Map.Entry<String, String> first = users.entrySet().iterator().next();
+            Path keystore = tls.dir().resolve("broker-keystore.pem");
+            try {
+                Files.writeString(keystore, Files.readString(tls.serverKey()) + Files.readString(tls.serverCert()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            java.util.ArrayList<String> format = new java.util.ArrayList<>();
+            users.forEach((user, password) -> {
+                format.add("--add-scram");
+                format.add("SCRAM-SHA-512=[name=" + user + ",password=" + password + "]");
+            });
+            Map<String, String> broker = new java.util.HashMap<>();
+            broker.put("sasl.enabled.mechanisms", "SCRAM-SHA-512");
+            broker.put("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512");
+            broker.put(
+                    "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
+                    scramLogin(first.getKey(), first.getValue()));
+            broker.put("ssl.keystore.type", "PEM");
+            broker.put("ssl.keystore.location", keystore.toString());
+            broker.put("ssl.truststore.type", "PEM");
+            broker.put("ssl.truststore.location", tls.caCert().toString());
+            return new Options("SASL_SSL", broker, saslScramSslClient(tls, first.getKey(), first.getValue()), format);
+        }
+
+        /** Client settings to connect as {@code user} over SASL_SSL with SCRAM-SHA-512, trusting the CA of {@code tls}. */
+        public static Map<String, Object> saslScramSslClient(TlsFiles tls, String user, String password) {
+            return Map.of(
+                    "security.protocol", "SASL_SSL",
+                    "sasl.mechanism", "SCRAM-SHA-512",
+                    "sasl.jaas.config", scramLogin(user, password),
+                    "ssl.truststore.type", "PEM",
+                    "ssl.truststore.location", tls.caCert().toString());
+        }
+
+        private static String scramLogin(String user, String password) {
+            return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user
+                    + "\" password=\"" + password + "\";";
         }
 
         /** No security: what {@link #shared()} uses. */
@@ -291,11 +350,11 @@ public final class EmbeddedKafka implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        List<String> args = new java.util.ArrayList<>(
+                List.of("format", "-t", Uuid.randomUuid().toString(), "-c", config.toString(), "--ignore-formatted"));
+        args.addAll(options.formatArguments());
         int rc = kafka.tools.StorageTool.execute(
-                new String[] {
-                    "format", "-t", Uuid.randomUuid().toString(), "-c", config.toString(), "--ignore-formatted"
-                },
-                new PrintStream(out, true, StandardCharsets.UTF_8));
+                args.toArray(new String[0]), new PrintStream(out, true, StandardCharsets.UTF_8));
         if (rc != 0) {
             throw new IllegalStateException("formatting the embedded broker's storage failed: " + out);
         }
