@@ -71,6 +71,7 @@ public final class CacheClientBuilder {
     private String redisUri;
     private RedisMode redisMode = RedisMode.AUTO;
     private RedisTls redisTls = RedisTls.defaults();
+    private String redisReadFrom = "master";
     private String redisUsername;
     private char[] redisPassword;
     private String keyPrefix = RedisLayout.DEFAULT_PREFIX;
@@ -118,6 +119,28 @@ public final class CacheClientBuilder {
         }
         parseRedisUris(uri);
         this.redisUri = uri;
+        return this;
+    }
+
+    /**
+     * In cluster mode, where entry reads ({@code get}, {@code getAll}) go: {@code master} (the default),
+     * {@code replica-preferred} (a replica of the key's master if one is up, else the master) or {@code replica}.
+     * Taking a lease, fills and releases always go to the master; a caller waiting for another's load reads the
+     * lease (and then the entry) from a replica too, so it may see the load late and load itself. What replicas cost in freshness: a replica is behind its
+     * master by the replication lag (usually under a millisecond, seconds under load or after a resync), so a read may
+     * miss a write that was just announced. It never makes a read go back: a version older than one this client has
+     * returned or seen in an invalidation is refused and read again from L1's floor (counted as a stale read
+     * refused), but such reads then fall through to Redis more often. Worth it only when the masters' CPU, not the
+     * network, is the limit; L1 usually spares more Redis reads than replicas can absorb. No effect on a standalone
+     * Redis.
+     */
+    public CacheClientBuilder redisReadFrom(String readFrom) {
+        Objects.requireNonNull(readFrom, "redisReadFrom");
+        if (!ClientConfig.READ_FROM.contains(readFrom)) {
+            throw new IllegalArgumentException(
+                    "redisReadFrom must be master, replica-preferred or replica but was '" + readFrom + "'");
+        }
+        this.redisReadFrom = readFrom;
         return this;
     }
 
@@ -340,7 +363,8 @@ public final class CacheClientBuilder {
                 loadWait,
                 fillTtl,
                 listenerMaxLag,
-                listenerMaxDisconnect);
+                listenerMaxDisconnect,
+                redisReadFrom);
     }
 
     private static RedisTarget parseRedisUris(String uri) {

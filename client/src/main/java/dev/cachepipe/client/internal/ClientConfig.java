@@ -28,6 +28,8 @@ import java.util.Objects;
  * @param fillTtl Redis TTL of entries filled by loaders
  * @param listenerMaxLag invalidations the listener may be behind before it resyncs
  * @param listenerMaxDisconnect how long the listener may be out of contact before it resyncs
+ * @param redisReadFrom in cluster mode, where entry reads go: {@code master} (default), {@code replica-preferred} or
+ *     {@code replica}; leases, fills and releases always go to masters
  */
 public record ClientConfig(
         String name,
@@ -45,7 +47,8 @@ public record ClientConfig(
         Duration loadWait,
         Duration fillTtl,
         long listenerMaxLag,
-        Duration listenerMaxDisconnect) {
+        Duration listenerMaxDisconnect,
+        String redisReadFrom) {
 
     public ClientConfig {
         Objects.requireNonNull(name, "name");
@@ -67,7 +70,14 @@ public record ClientConfig(
         Check.atLeast("fillTtl", fillTtl, Duration.ofMillis(1));
         Check.atLeast("listenerMaxLag", listenerMaxLag, 1);
         Check.positive("listenerMaxDisconnect", listenerMaxDisconnect);
+        if (!READ_FROM.contains(redisReadFrom)) {
+            throw new IllegalArgumentException(
+                    "redisReadFrom must be master, replica-preferred or replica but was '" + redisReadFrom + "'");
+        }
     }
+
+    /** The values {@link #redisReadFrom} may take. */
+    public static final java.util.List<String> READ_FROM = java.util.List.of("master", "replica-preferred", "replica");
 
     /** {@code host:port} of Redis, safe to log. */
     public String redisEndpoint() {
@@ -87,6 +97,7 @@ public record ClientConfig(
                 + ", invalidationsTopic=" + invalidationsTopic + ", l1MaximumSize=" + l1MaximumSize
                 + ", l1ExpireAfterWrite=" + l1ExpireAfterWrite + ", redisTimeout=" + redisTimeout + ", kafkaTimeout="
                 + kafkaTimeout + ", leaseTime=" + leaseTime + ", loadWait=" + loadWait + ", fillTtl=" + fillTtl
-                + ", listenerMaxLag=" + listenerMaxLag + ", listenerMaxDisconnect=" + listenerMaxDisconnect + "]";
+                + ", listenerMaxLag=" + listenerMaxLag + ", listenerMaxDisconnect=" + listenerMaxDisconnect
+                + ", redisReadFrom=" + redisReadFrom + "]";
     }
 }

@@ -121,6 +121,14 @@ public final class RedisL2 implements AutoCloseable, ClientMetrics.RedisHealthVi
         connection = c;
         commands = RedisConnector.async(c);
         cluster = RedisConnector.partitions(c) != null;
+        if (c instanceof io.lettuce.core.cluster.api.StatefulRedisClusterConnection<byte[], byte[]> cc
+                && !"master".equals(config.redisReadFrom())) {
+            // only read-only commands (HMGET, GET) follow it: scripts and SET go to the master
+            cc.setReadFrom(
+                    "replica".equals(config.redisReadFrom())
+                            ? io.lettuce.core.ReadFrom.REPLICA
+                            : io.lettuce.core.ReadFrom.REPLICA_PREFERRED);
+        }
         markUp();
         log.debug("Connected to Redis at {}", endpoint);
     }
