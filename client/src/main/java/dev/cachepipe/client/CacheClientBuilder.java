@@ -129,8 +129,8 @@ public final class CacheClientBuilder {
      * lease (and then the entry) from a replica too, so it may see the load late and load itself. What replicas cost in freshness: a replica is behind its
      * master by the replication lag (usually under a millisecond, seconds under load or after a resync), so a read may
      * miss a write that was just announced. It never makes a read go back: a version older than one this client has
-     * returned or seen in an invalidation is refused and read again from L1's floor (counted as a stale read
-     * refused), but such reads then fall through to Redis more often. Worth it only when the masters' CPU, not the
+     * returned or seen in an invalidation is refused and read again (a miss after three tries), so such reads cost
+     * more round trips. Worth it only when the masters' CPU, not the
      * network, is the limit; L1 usually spares more Redis reads than replicas can absorb. No effect on a standalone
      * Redis.
      */
