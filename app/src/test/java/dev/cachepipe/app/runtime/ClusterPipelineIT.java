@@ -10,6 +10,7 @@ import dev.cachepipe.app.testing.RegressionWatcher;
 import dev.cachepipe.app.testing.TestPipeline;
 import dev.cachepipe.embedded.RedisCluster;
 import dev.cachepipe.embedded.RedisServer;
+import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.support.redis.RedisMode;
 import dev.cachepipe.support.redis.RedisTarget;
 import dev.cachepipe.writer.CacheRebuild;
@@ -151,6 +152,62 @@ class ClusterPipelineIT {
                         .as("records the rebuild wrote: the flushed shard's keys, not the others'")
                         .isGreaterThanOrEqualTo(victimKeys)
                         .isLessThan(victimKeys * 1.5 + 50);
+            }
+        }
+    }
+
+    @Test
+    void shouldRebuildEveryShardWithTheRebuildCommandAndInspectAKeyOnAnyMaster() throws Exception {
+        try (TestPipeline p = TestPipeline.configure("clusterrebuild", cluster.seeds(), "cluster", 3)) {
+            p.startPipeline();
+            Oracle oracle = p.oracle();
+            EventGenerator.Settings settings =
+                    EventGenerator.Settings.of(p.policies(), 300, 41L).withWindow(1000);
+            try (EventGenerator generator = p.generator(settings, oracle);
+                    ConsistencyCheck check = p.check(oracle)) {
+                generator.publish(2000, 0);
+                assertThat(check.awaitConsistent(Duration.ofSeconds(90)).mismatches())
+                        .isEmpty();
+                // the pipeline is stopped, so only the command can bring the entries back
+                p.stopPipeline();
+                for (RedisServer m : cluster.masters()) {
+                    cluster.flushShard(m);
+                }
+                assertThat(check.check().consistent())
+                        .as("entries left after FLUSHALL")
+                        .isZero();
+
+                TestPipeline.CliRun run =
+                        TestPipeline.cli("rebuild", "--config", p.configFile().toString());
+
+                assertThat(run.exitCode()).as(run.toString()).isZero();
+                ConsistencyCheck.Result result = check.check();
+                assertThat(result.mismatches()).as(run.toString()).isEmpty();
+                assertThat(result.consistent()).isEqualTo(oracle.entityCount());
+                assertThat(markers(p.config.redis().keyPrefix()))
+                        .as("every shard's marker written")
+                        .isEqualTo(cluster.masters().size());
+
+                for (RedisServer m : cluster.masters()) {
+                    Oracle.Expectation some = oracle.expectations().stream()
+                            .filter(e -> cluster.masterOf(e.key()).equals(m))
+                            .findFirst()
+                            .orElseThrow();
+                    RedisLayout.EntryKey entry = RedisLayout.parse(
+                                    p.config.redis().keyPrefix(), some.key())
+                            .orElseThrow();
+                    TestPipeline.CliRun inspect = TestPipeline.cli(
+                            "inspect",
+                            entry.entityType(),
+                            entry.entityId(),
+                            "--config",
+                            p.configFile().toString());
+                    assertThat(inspect.exitCode()).as(inspect.toString()).isZero();
+                    assertThat(inspect.out())
+                            .as(inspect.toString())
+                            .contains(some.key())
+                            .contains("version");
+                }
             }
         }
     }
