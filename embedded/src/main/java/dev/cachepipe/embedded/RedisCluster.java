@@ -33,14 +33,35 @@ public final class RedisCluster implements AutoCloseable {
     private static final Duration SETTLE = Duration.ofSeconds(60);
 
     private final List<RedisServer> nodes;
+    private final TlsFiles tls; // null: plain TCP
     private final RedisClient admin = RedisClient.create();
 
-    private RedisCluster(List<RedisServer> nodes) {
+    private RedisCluster(List<RedisServer> nodes, TlsFiles tls) {
         this.nodes = List.copyOf(nodes);
+        this.tls = tls;
+        if (tls != null) {
+            admin.setOptions(io.lettuce.core.ClientOptions.builder()
+                    .sslOptions(io.lettuce.core.SslOptions.builder()
+                            .jdkSslProvider()
+                            .trustManager(tls.caCert().toFile())
+                            .keyManager(
+                                    tls.clientCert().toFile(), tls.clientKey().toFile(), null)
+                            .build())
+                    .build());
+        }
     }
 
     /** Starts {@code masters} masters (3 or more) with {@code replicasPerMaster} replicas each and joins them. */
     public static RedisCluster start(int masters, int replicasPerMaster) {
+        return start(masters, replicasPerMaster, null);
+    }
+
+    /**
+     * Like {@link #start(int, int)}, every node speaking TLS only ({@code --port 0 --tls-port}, the cluster bus and
+     * replication over TLS too) with the certificates of {@code tls} (null: plain TCP); {@link #seeds()} are then
+     * {@code rediss://} URIs.
+     */
+    public static RedisCluster start(int masters, int replicasPerMaster, TlsFiles tls) {
         if (masters < 3) {
             throw new IllegalArgumentException("a Redis Cluster needs at least 3 masters but was " + masters);
         }
@@ -48,15 +69,21 @@ public final class RedisCluster implements AutoCloseable {
         RedisCluster cluster = null;
         try {
             for (int i = 0; i < masters * (1 + replicasPerMaster); i++) {
-                nodes.add(RedisServer.start(List.of(
+                List<String> args = new ArrayList<>(List.of(
                         "--cluster-enabled", "yes",
                         "--cluster-config-file", "nodes.conf",
                         "--cluster-node-timeout", "2000",
                         // the bus port, else port + 10000, which may be taken or above 65535
                         "--cluster-port", Integer.toString(FreePorts.next()),
-                        "--cluster-require-full-coverage", "no")));
+                        "--cluster-require-full-coverage", "no"));
+                if (tls != null) {
+                    args.addAll(List.of("--tls-cluster", "yes", "--tls-replication", "yes"));
+                    nodes.add(RedisServer.startTls(tls, false, args));
+                } else {
+                    nodes.add(RedisServer.start(args));
+                }
             }
-            cluster = new RedisCluster(nodes);
+            cluster = new RedisCluster(nodes, tls);
             cluster.create(replicasPerMaster);
             cluster.awaitSettled();
             log.info("Redis Cluster up: {}", cluster.describe());
@@ -72,7 +99,18 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     private void create(int replicas) {
-        List<String> cmd = new ArrayList<>(List.of(cli(), "--cluster", "create"));
+        List<String> cmd = new ArrayList<>(List.of(cli()));
+        if (tls != null) {
+            cmd.addAll(List.of(
+                    "--tls",
+                    "--cacert",
+                    tls.caCert().toString(),
+                    "--cert",
+                    tls.clientCert().toString(),
+                    "--key",
+                    tls.clientKey().toString()));
+        }
+        cmd.addAll(List.of("--cluster", "create"));
         nodes.forEach(n -> cmd.add(n.host() + ":" + n.port()));
         cmd.addAll(List.of("--cluster-replicas", Integer.toString(replicas), "--cluster-yes"));
         try {

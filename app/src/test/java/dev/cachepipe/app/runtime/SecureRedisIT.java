@@ -15,6 +15,7 @@ import dev.cachepipe.client.CacheClient;
 import dev.cachepipe.client.Codec;
 import dev.cachepipe.client.EntityCache;
 import dev.cachepipe.embedded.EmbeddedKafka;
+import dev.cachepipe.embedded.RedisCluster;
 import dev.cachepipe.embedded.RedisServer;
 import dev.cachepipe.embedded.TlsFiles;
 import dev.cachepipe.schemas.CacheEntry;
@@ -125,50 +126,67 @@ class SecureRedisIT {
     }
 
     @Test
+    void shouldRunThePipelineAndAClientOnATlsClusterAsAnAclUser() throws Exception {
+        try (RedisCluster cluster = RedisCluster.start(3, 0, tls)) {
+            assertThat(cluster.seeds()).startsWith("rediss://");
+            TestPipeline base = TestPipeline.configure("tlscluster", cluster.seeds(), "cluster", 3);
+            String prefix = base.config.redis().keyPrefix();
+            for (RedisServer node : cluster.nodes()) {
+                addAclUser(node, prefix); // ACL users are per node
+            }
+            try (TestPipeline p = base.withRedisSettings("""
+                      username: cachepipe
+                      password: %s
+                      tls:
+                        caFile: %s
+                    """.formatted(PASSWORD, tls.caCert()))) {
+                p.startPipeline();
+                Oracle oracle = p.oracle();
+                EventGenerator.Settings settings =
+                        EventGenerator.Settings.of(p.policies(), 100, 94L).withWindow(1000);
+                try (EventGenerator generator = p.generator(settings, oracle);
+                        ConsistencyCheck check = p.check(oracle);
+                        CacheClient client = CacheClient.builder()
+                                .name("tls-cluster-client")
+                                .redisUri(cluster.seeds())
+                                .redisMode("cluster")
+                                .redisCredentials("cachepipe", PASSWORD.toCharArray())
+                                .redisTls(tls.caCert(), null, null, "full")
+                                .keyPrefix(prefix)
+                                .bootstrapServers(EmbeddedKafka.shared().bootstrapServers())
+                                .invalidationsTopic(p.config.topics().invalidations())
+                                .redisTimeout(Duration.ofSeconds(5))
+                                .build()) {
+                    generator.publish(1000, 0);
+                    ConsistencyCheck.Result result = check.awaitConsistent(Duration.ofSeconds(90));
+                    assertThat(result.mismatches()).isEmpty();
+                    assertThat(result.total()).isEqualTo(oracle.entityCount());
+                    EntityCache<byte[]> orders = client.entity("order", Codec.bytes());
+                    for (int i = 0; i < 6; i++) { // loads, leases and fills on several masters
+                        byte[] loaded = orders.get(
+                                "tls-loaded-" + i,
+                                id -> dev.cachepipe.client.Loaded.of(new byte[] {(byte) id.length()}, 1));
+                        assertThat(loaded).hasSize(1);
+                    }
+                    assertThat(client.stats().l2Errors()).isZero();
+                }
+                assertThat(p.pipeline().healthy()).isTrue();
+            }
+            for (RedisServer node : cluster.nodes()) {
+                assertThat(node.command("ACL", "LOG").strip())
+                        .as("commands or keys the ACL refused on %s", node.uri())
+                        .isEmpty();
+            }
+        }
+        assertNoSecretInLogs();
+    }
+
+    @Test
     void shouldRunThePipelineAndAClientAsAnAclUserWithOnlyTheDocumentedRule() throws Exception {
         try (RedisServer redis = RedisServer.start()) {
             TestPipeline base = TestPipeline.configure("acl", redis.uri(), "standalone", 3);
             String prefix = base.config.redis().keyPrefix();
-            // the README's rule (section "Redis ACL"), for this key prefix
-            List<String> rule = List.of(
-                    "cachepipe",
-                    "reset",
-                    "on",
-                    ">" + PASSWORD,
-                    "~" + prefix + ":*",
-                    "resetchannels",
-                    "-@all",
-                    "+@connection",
-                    "+ping",
-                    "+info",
-                    "+evalsha",
-                    "+script|load",
-                    "+exists",
-                    "+hget",
-                    "+hmget",
-                    "+hgetall",
-                    "+hset",
-                    "+hdel",
-                    "+hexists",
-                    "+del",
-                    "+pexpire",
-                    "+pttl",
-                    "+get",
-                    "+set",
-                    "+time",
-                    "+cluster|nodes",
-                    "+cluster|slots",
-                    "+cluster|shards",
-                    "+cluster|myid",
-                    "+asking");
-            String[] setuser = new String[rule.size() + 2];
-            setuser[0] = "ACL";
-            setuser[1] = "SETUSER";
-            for (int i = 0; i < rule.size(); i++) {
-                setuser[i + 2] = rule.get(i);
-            }
-            assertThat(redis.command(setuser)).startsWith("+OK");
-            assertThat(redis.command("ACL", "LOG", "RESET")).startsWith("+OK");
+            addAclUser(redis, prefix);
             try (TestPipeline p = base.withRedisSettings("  username: cachepipe\n  password: " + PASSWORD + "\n")) {
                 p.startPipeline();
                 Oracle oracle = p.oracle();
@@ -204,6 +222,45 @@ class SecureRedisIT {
                     .isEqualTo("*0\r\n");
         }
         assertNoSecretInLogs();
+    }
+
+    /** Creates the user {@code cachepipe} with the README's rule (section "Redis ACL") for {@code prefix}. */
+    private static void addAclUser(RedisServer redis, String prefix) {
+        List<String> rule = List.of(
+                "ACL",
+                "SETUSER",
+                "cachepipe",
+                "reset",
+                "on",
+                ">" + PASSWORD,
+                "~" + prefix + ":*",
+                "resetchannels",
+                "-@all",
+                "+@connection",
+                "+ping",
+                "+info",
+                "+evalsha",
+                "+script|load",
+                "+exists",
+                "+hget",
+                "+hmget",
+                "+hgetall",
+                "+hset",
+                "+hdel",
+                "+hexists",
+                "+del",
+                "+pexpire",
+                "+pttl",
+                "+get",
+                "+set",
+                "+time",
+                "+cluster|nodes",
+                "+cluster|slots",
+                "+cluster|shards",
+                "+cluster|myid",
+                "+asking");
+        assertThat(redis.command(rule.toArray(new String[0]))).containsIgnoringCase("OK");
+        assertThat(redis.command("ACL", "LOG", "RESET")).containsIgnoringCase("OK");
     }
 
     /** Every log event of this JVM since {@link #captureLogs()}, message and stack trace, as text. */
