@@ -34,6 +34,8 @@ public final class DefaultCacheClient implements CacheClient {
     private final TokenSource tokens = new TokenSource();
     private final ConcurrentHashMap<String, DefaultEntityCache<?>> caches = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** L1's clock, sampled every millisecond (released on close). */
+    private final Ticker ticker;
 
     public DefaultCacheClient(ClientConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -63,6 +65,7 @@ public final class DefaultCacheClient implements CacheClient {
                     config.invalidationsTopic(),
                     config.kafkaTimeout());
         }
+        this.ticker = CoarseTicker.acquire();
         log.info("Started cachepipe client {}", config);
     }
 
@@ -92,7 +95,7 @@ public final class DefaultCacheClient implements CacheClient {
                 config.l1ExpireAfterWrite(),
                 WATERMARK_MAXIMUM_SIZE,
                 max(WATERMARK_MINIMUM_EXPIRY, config.redisTimeout().multipliedBy(20)),
-                Ticker.systemTicker(),
+                ticker,
                 ForkJoinPool.commonPool(),
                 freshness);
         return new DefaultEntityCache<>(
@@ -135,6 +138,7 @@ public final class DefaultCacheClient implements CacheClient {
             try {
                 l2.close();
             } finally {
+                CoarseTicker.release();
                 metrics.close();
                 log.info("Closed cachepipe client {}", config.name());
             }
