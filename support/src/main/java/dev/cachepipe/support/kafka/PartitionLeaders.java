@@ -48,6 +48,10 @@ public final class PartitionLeaders {
             try {
                 admin.listOffsets(partitions).all().get(left, TimeUnit.NANOSECONDS);
                 return;
+            } catch (TimeoutException e) {
+                // the last call ran into the deadline: the same answer as a deadline between calls
+                throw new TimeoutException(
+                        "partitions of " + partitionsByTopic.keySet() + " had no leader within " + timeout);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof RetriableException)) {
                     throw e; // the unknown topic and no-leader errors are retriable; anything else is not ours
