@@ -6,10 +6,9 @@ import dev.cachepipe.app.demo.EventGenerator;
 import dev.cachepipe.app.demo.Oracle;
 import dev.cachepipe.app.runtime.Infrastructure;
 import dev.cachepipe.app.runtime.Pipeline;
-import dev.cachepipe.writer.RedisScripts;
-import dev.cachepipe.writer.WriterMeters;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +17,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -29,17 +27,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The end-to-end load run: publishes a backlog of domain events to an embedded broker, then starts the pipeline and
- * measures how fast it drains the backlog into a local Redis (events/s from the first write to the last), checks
- * Redis against the oracle, and finally runs {@code redis-benchmark} with {@code EVALSHA} of the same upsert script
- * on the same Redis, so the two rates can be compared side by side.
+ * The end-to-end load run: starts a Kafka broker in a process of its own and a local Redis, publishes a backlog of
+ * domain events, then starts {@code cachepipe run} in a process of its own and measures how fast it drains the backlog
+ * into Redis (events/s from the first committed progress to the last), what CPU its threads spent per event (from its
+ * {@code ThreadMXBean}, over JMX, by thread group) and its resident set size; checks Redis against the oracle; finally
+ * runs {@code redis-benchmark} with {@code EVALSHA} of the same upsert script on the same Redis, plain and pipelined,
+ * so that the rates can be compared side by side. The last line holds the figures as {@code key=value} tokens.
  *
- * <pre>bench/load-run [--events 200000] [--entities 20000] [--redis-cluster 3]</pre>
+ * <pre>bench/load-run [--events 200000] [--entities 20000] [--redis-cluster 3] [--jvm-options "-XX:StartFlightRecording=..."]</pre>
  */
 @Command(
         name = "load-run",
         mixinStandardHelpOptions = true,
-        description = "Pipeline events/s vs redis-benchmark EVALSHA of the upsert script on the same Redis.")
+        description = "Pipeline events/s, CPU per event and RSS vs redis-benchmark EVALSHA of the upsert script on the"
+                + " same Redis.")
 public final class LoadRun implements Callable<Integer> {
 
     @Option(
@@ -68,12 +69,33 @@ public final class LoadRun implements Callable<Integer> {
                     + " figures next to the standalone ones (default: standalone only)")
     int redisCluster;
 
+    @Option(
+            names = "--jvm-options",
+            defaultValue = "",
+            paramLabel = "OPTIONS",
+            description = "JVM options of the `cachepipe run` process, space-separated, e.g."
+                    + " -XX:StartFlightRecording=filename=run.jfr (default: none, as the launcher)")
+    String jvmOptions;
+
+    @Option(
+            names = "--keep",
+            description = "Keep the work directory (run.log, broker.log, the config) instead of deleting it")
+    boolean keep;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new LoadRun()).execute(args));
     }
 
     /** What one run measured. */
-    private record Figures(String redis, double eventsPerSecond, double plain, double pipelined, boolean consistent) {}
+    private record Figures(
+            String redis,
+            double eventsPerSecond,
+            double cpuMicrosPerEvent,
+            double processCpuMicrosPerEvent,
+            double rssMb,
+            double plain,
+            double pipelined,
+            boolean consistent) {}
 
     @Override
     public Integer call() throws Exception {
@@ -81,27 +103,52 @@ public final class LoadRun implements Callable<Integer> {
             throw new CommandLine.ParameterException(
                     new CommandLine(this), "--redis-cluster must be between 3 and 9 but was " + redisCluster);
         }
+        Path work = Files.createTempDirectory("cachepipe-load-run");
         List<Figures> runs = new ArrayList<>();
-        runs.add(run(0));
-        if (redisCluster > 0) {
-            runs.add(run(redisCluster));
+        ChildJvm broker = null;
+        try {
+            broker = ChildJvm.start(
+                    List.of("-Xmx512m"),
+                    BrokerMain.class.getName(),
+                    List.of(work.resolve("kafka").toString()),
+                    work.resolve("broker.log"));
+            String bootstrap =
+                    broker.awaitLine(l -> l.startsWith("bootstrap="), 120).substring("bootstrap=".length());
+            System.out.println("broker in its own process (pid " + broker.pid() + "): " + bootstrap);
+            runs.add(run(bootstrap, work, 0));
+            if (redisCluster > 0) {
+                runs.add(run(bootstrap, work, redisCluster));
+            }
+        } finally {
+            if (broker != null) {
+                broker.closeInputAndStop(30);
+            }
+            if (keep) {
+                System.out.println("work directory kept: " + work);
+            } else {
+                deleteRecursively(work);
+            }
         }
         System.out.println();
         System.out.printf(
                 Locale.ROOT,
-                "%-24s %14s %20s %20s %12s %12s%n",
+                "%-24s %10s %10s %8s %14s %14s %8s %8s%n",
                 "redis",
                 "events/s",
-                "EVALSHA/s 50 cl.",
-                "EVALSHA/s -P 64",
-                "ratio plain",
-                "ratio pipe");
+                "cpu µs/ev",
+                "rss MB",
+                "EVALSHA/s 50c",
+                "EVALSHA/s -P64",
+                "r plain",
+                "r pipe");
         for (Figures f : runs) {
             System.out.printf(
                     Locale.ROOT,
-                    "%-24s %,14.0f %,20.0f %,20.0f %12.2f %12.2f%n",
+                    "%-24s %,10.0f %10.1f %8.0f %,14.0f %,14.0f %8.2f %8.2f%n",
                     f.redis(),
                     f.eventsPerSecond(),
+                    f.cpuMicrosPerEvent(),
+                    f.rssMb(),
                     f.plain(),
                     f.pipelined(),
                     f.eventsPerSecond() / f.plain(),
@@ -112,9 +159,16 @@ public final class LoadRun implements Callable<Integer> {
             String p = f.redis().startsWith("cluster") ? "cluster_" : "";
             summary.append(String.format(
                     Locale.ROOT,
-                    "%sevents_per_s=%.0f %sratio_plain=%.2f %sratio_pipelined=%.2f %sconsistent=%s ",
+                    "%sevents_per_s=%.0f %scpu_us_per_event=%.1f %sprocess_cpu_us_per_event=%.1f %srss_mb=%.0f"
+                            + " %sratio_plain=%.2f %sratio_pipelined=%.2f %sconsistent=%s ",
                     p,
                     f.eventsPerSecond(),
+                    p,
+                    f.cpuMicrosPerEvent(),
+                    p,
+                    f.processCpuMicrosPerEvent(),
+                    p,
+                    f.rssMb(),
                     p,
                     f.eventsPerSecond() / f.plain(),
                     p,
@@ -126,18 +180,27 @@ public final class LoadRun implements Callable<Integer> {
         return runs.stream().allMatch(Figures::consistent) ? 0 : 1;
     }
 
-    private Figures run(int clusterMasters) throws Exception {
-        CachepipeConfig config = CachepipeConfig.parse("""
-                kafka: {bootstrapServers: embedded, applicationId: cachepipe-load}
-                redis: {uri: embedded, keyPrefix: load}
-                topics: {partitions: 3}
+    private Figures run(String bootstrap, Path work, int clusterMasters) throws Exception {
+        String redis = clusterMasters > 0 ? "cluster (" + clusterMasters + " masters)" : "standalone";
+        String appId = clusterMasters > 0 ? "cachepipe-load-cluster" : "cachepipe-load";
+        String entityTypes = """
                 entities:
                   user:    {topics: [users.events],    mode: write-through, ttl: 1h, tombstoneTtl: 1h}
                   product: {topics: [products.events], mode: write-through, ttl: 1h, tombstoneTtl: 1h}
-                """, Map.of());
-        String redis = clusterMasters > 0 ? "cluster (" + clusterMasters + " masters)" : "standalone";
+                """;
+        // a topic per run: the cluster run starts from an empty backlog too
+        String topics = "topics: {partitions: 3, mutations: " + appId + ".mutations, invalidations: " + appId
+                + ".invalidations, deadLetter: " + appId + ".dlq}\n";
+        String sourceTopics =
+                entityTypes.replace("users.events", appId + ".users").replace("products.events", appId + ".products");
+        CachepipeConfig config = CachepipeConfig.parse(
+                "kafka: {bootstrapServers: '" + bootstrap + "', applicationId: " + appId + ", stateDir: '"
+                        + work.resolve(appId + "-state") + "'}\n"
+                        + "redis: {uri: embedded, keyPrefix: load}\n"
+                        + topics
+                        + sourceTopics,
+                Map.of());
         System.out.println("== " + redis);
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try (Infrastructure infra = Infrastructure.start(config, clusterMasters)) {
             Pipeline.createTopics(config, infra);
             Oracle oracle =
@@ -155,47 +218,105 @@ public final class LoadRun implements Callable<Integer> {
                     oracle.entityCount(),
                     seconds(System.nanoTime() - t0));
 
+            String runConfig = "kafka: {bootstrapServers: '" + bootstrap + "', applicationId: " + appId
+                    + ", stateDir: '" + work.resolve(appId + "-state") + "'}\n"
+                    + "redis: {uri: '" + infra.redisUris() + "', mode: "
+                    + (clusterMasters > 0 ? "cluster" : "standalone")
+                    + ", keyPrefix: load}\n"
+                    + topics
+                    + sourceTopics;
             Drain drain;
-            double writes;
-            try (Pipeline pipeline = Pipeline.start(config, infra, registry)) {
-                drain = awaitDrained(config, infra, Duration.ofMinutes(10));
-                writes = registry.find(WriterMeters.WRITES).counters().stream()
-                        .mapToDouble(c -> c.count())
-                        .sum();
+            PipelineProcess.Cpu cpu;
+            double rss;
+            Path runDir = Files.createDirectories(work.resolve(appId));
+            List<String> opts =
+                    jvmOptions.isBlank() ? List.of() : List.of(jvmOptions.trim().split("\\s+"));
+            try (PipelineProcess pipeline = PipelineProcess.start(runConfig, opts, runDir)) {
+                System.out.println("cachepipe run in its own process; its log: " + pipeline.log());
+                PipelineProcess.Cpu before = pipeline.cpu();
+                RssSampler sampler = new RssSampler(pipeline);
+                sampler.start();
+                try {
+                    drain = awaitDrained(config, infra, Duration.ofMinutes(10), pipeline);
+                } finally {
+                    sampler.interrupt();
+                    sampler.join();
+                }
+                cpu = pipeline.cpu().minus(before);
+                rss = Math.max(sampler.max, pipeline.rssMb());
             }
             ConsistencyCheck.Result result;
             try (ConsistencyCheck check = new ConsistencyCheck(infra.redisTarget(), oracle)) {
                 result = check.check();
             }
             double pipelineRate = events / drain.seconds();
+            double cpuPerEvent = cpu.totalThreadNanos() / 1e3 / events;
+            double processCpuPerEvent = cpu.processNanos() / 1e3 / events;
             System.out.printf(
                     Locale.ROOT,
-                    "pipeline: %,d events drained in %.1f s = %,.0f events/s (startup excluded; %,.0f Redis script"
-                            + " calls after coalescing); Redis vs oracle: %s%n",
+                    "pipeline: %,d events drained in %.1f s = %,.0f events/s (startup excluded); Redis vs oracle: %s%n",
                     events,
                     drain.seconds(),
                     pipelineRate,
-                    writes,
                     result.summary());
+            System.out.printf(
+                    Locale.ROOT,
+                    "cpu: %.1f µs/event in the pipeline's threads (ThreadMXBean, from `cachepipe running` to drained),"
+                            + " %.1f µs/event for the whole process (with GC and JIT); RSS at most %.0f MB%n",
+                    cpuPerEvent,
+                    processCpuPerEvent,
+                    rss);
+            PipelineProcess.lines(cpu, events).forEach(System.out::println);
 
             java.net.URI first = java.net.URI.create(infra.redisUris().split(",")[0]);
             boolean cluster = clusterMasters > 0;
-            double plain = redisBenchmark(first.getPort(), cluster, benchmarkRequests, 50, 1);
-            double pipelined = redisBenchmark(first.getPort(), cluster, benchmarkRequests, 4, 64);
+            RedisBenchmark.Figures bench = RedisBenchmark.both(first.getPort(), cluster, benchmarkRequests);
             System.out.printf(
                     Locale.ROOT,
                     "redis-benchmark%s EVALSHA upsert_entry.lua on the same Redis: %,.0f calls/s (50 clients),"
                             + " %,.0f calls/s (4 clients, pipeline 64)%n",
                     cluster ? " --cluster" : "",
-                    plain,
-                    pipelined);
+                    bench.plain(),
+                    bench.pipelined());
             System.out.printf(
                     Locale.ROOT,
                     "ratio: pipeline events/s / redis-benchmark EVALSHA/s = %.2f (vs 50 clients), %.2f (vs"
                             + " pipelined)%n",
-                    pipelineRate / plain,
-                    pipelineRate / pipelined);
-            return new Figures(redis, pipelineRate, plain, pipelined, result.isConsistent());
+                    pipelineRate / bench.plain(),
+                    pipelineRate / bench.pipelined());
+            return new Figures(
+                    redis,
+                    pipelineRate,
+                    cpuPerEvent,
+                    processCpuPerEvent,
+                    rss,
+                    bench.plain(),
+                    bench.pipelined(),
+                    result.isConsistent());
+        }
+    }
+
+    /** Samples the pipeline process's RSS every 100 ms and keeps the highest. */
+    private static final class RssSampler extends Thread {
+        private final PipelineProcess pipeline;
+        volatile double max;
+
+        RssSampler(PipelineProcess pipeline) {
+            super("rss-sampler");
+            setDaemon(true);
+            this.pipeline = pipeline;
+        }
+
+        @Override
+        public void run() {
+            while (!isInterrupted()) {
+                max = Math.max(max, pipeline.rssMb());
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
         }
     }
 
@@ -205,13 +326,17 @@ public final class LoadRun implements Callable<Integer> {
      * Waits until the topology's and the writer's consumer groups have committed every offset, and measures from the
      * first committed progress of the topology to that moment.
      */
-    private static Drain awaitDrained(CachepipeConfig config, Infrastructure infra, Duration timeout) throws Exception {
+    private static Drain awaitDrained(
+            CachepipeConfig config, Infrastructure infra, Duration timeout, PipelineProcess pipeline) throws Exception {
         String streamsGroup = config.kafka().applicationId();
         String writerGroup = config.kafka().applicationId() + "-writer";
         long start = System.nanoTime();
         long firstProgress = -1;
         try (Admin admin = Admin.create(infra.kafkaClientProperties())) {
             while (System.nanoTime() - start < timeout.toNanos()) {
+                if (!pipeline.isAlive()) {
+                    throw new IllegalStateException("cachepipe run exited; see " + pipeline.log());
+                }
                 long sourceLag = lag(admin, streamsGroup, Set.copyOf(config.sourceTopics()));
                 long mutationLag =
                         lag(admin, writerGroup, Set.of(config.topics().mutations()));
@@ -227,7 +352,6 @@ public final class LoadRun implements Callable<Integer> {
         }
         throw new IllegalStateException("the pipeline did not drain the backlog within " + timeout);
     }
-
     /** Total lag of {@code group} on {@code topics}; MAX_VALUE when the group has committed nothing yet. */
     private static long lag(Admin admin, String group, Set<String> topics) throws Exception {
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
@@ -255,67 +379,12 @@ public final class LoadRun implements Callable<Integer> {
         return any ? lag : (lag == 0 ? 0 : Long.MAX_VALUE);
     }
 
-    /** Runs redis-benchmark with EVALSHA of the upsert script and returns its requests per second. */
-    private static double redisBenchmark(int port, boolean cluster, int requests, int clients, int pipeline)
-            throws IOException, InterruptedException {
-        String sha = RedisScripts.upsertSha();
-        List<String> cmd = new ArrayList<>(List.of(
-                "redis-benchmark",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                Integer.toString(port),
-                "-n",
-                Integer.toString(requests),
-                "-c",
-                Integer.toString(clients),
-                "-P",
-                Integer.toString(pipeline),
-                cluster ? "--cluster" : "-e",
-                "-r",
-                // far more keys than requests: nearly every call stores a new entry (the apply path), as the
-                // pipeline's writes do, instead of answering "same version" from the second call on
-                "1000000000",
-                "--csv",
-                "EVALSHA",
-                sha,
-                "1",
-                // in cluster mode redis-benchmark replaces {tag} with a tag of each master in turn
-                cluster ? "bench:{tag}:__rand_int__" : "bench:__rand_int__",
-                "7",
-                // ~120 bytes like the generator's JSON; no commas or quotes, which would confuse the CSV output.
-                "payload-__rand_int__-of-a-benchmark-entity-about-as-large-as-the-json-documents-that-the-event-generator-writes",
-                "application/json",
-                "1700000000000",
-                "3600000"));
-        java.nio.file.Path output = java.nio.file.Files.createTempFile("redis-benchmark", ".csv");
-        try {
-            Process p = new ProcessBuilder(cmd)
-                    .redirectErrorStream(true)
-                    .redirectOutput(output.toFile())
-                    .start();
-            if (!p.waitFor(5, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                throw new IllegalStateException("redis-benchmark did not finish within 5 minutes");
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
-            String out = java.nio.file.Files.readString(output);
-            if (p.exitValue() != 0) {
-                throw new IllegalStateException("redis-benchmark failed: " + out);
-            }
-            return parseRequestsPerSecond(out);
-        } finally {
-            java.nio.file.Files.deleteIfExists(output);
         }
-    }
-
-    private static double parseRequestsPerSecond(String out) {
-        // --csv: a header line, then "EVALSHA ...","<rps>",...
-        List<String> lines = out.lines().filter(l -> l.startsWith("\"EVALSHA")).collect(Collectors.toList());
-        if (lines.isEmpty()) {
-            throw new IllegalStateException("unexpected redis-benchmark output: " + out);
-        }
-        String[] cols = lines.get(lines.size() - 1).split("\",\"");
-        return Double.parseDouble(cols[1].replace("\"", ""));
     }
 
     private static double seconds(long nanos) {

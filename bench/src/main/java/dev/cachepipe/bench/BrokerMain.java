@@ -1,0 +1,31 @@
+package dev.cachepipe.bench;
+
+import dev.cachepipe.embedded.EmbeddedKafka;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * An embedded KRaft broker in a process of its own, so that a benchmark can attribute CPU to the pipeline alone: prints
+ * {@code bootstrap=<host:port>} once it serves, and stops when its standard input closes (the parent exited or
+ * closed it).
+ *
+ * <pre>java -cp cachepipe-bench.jar dev.cachepipe.bench.BrokerMain DATA_DIR</pre>
+ */
+public final class BrokerMain {
+    private BrokerMain() {}
+
+    public static void main(String[] args) throws IOException {
+        if (args.length != 1) {
+            System.err.println("usage: BrokerMain DATA_DIR");
+            System.exit(2);
+        }
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(Path.of(args[0]))) {
+            System.out.println("bootstrap=" + kafka.bootstrapServers());
+            System.out.flush();
+            while (System.in.read() >= 0) {
+                // until the parent closes our standard input
+            }
+        }
+        System.exit(0);
+    }
+}
