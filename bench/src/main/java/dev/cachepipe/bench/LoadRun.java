@@ -71,10 +71,11 @@ public final class LoadRun implements Callable<Integer> {
 
     @Option(
             names = "--jvm-options",
-            defaultValue = "",
+            defaultValue = "-Xmx256m",
             paramLabel = "OPTIONS",
-            description = "JVM options of the `cachepipe run` process, space-separated, e.g."
-                    + " -XX:StartFlightRecording=filename=run.jfr (default: none, as the launcher)")
+            description = "JVM options of the `cachepipe run` process, space-separated, e.g. \"-Xmx256m"
+                    + " -XX:StartFlightRecording=filename=run.jfr\" (default: ${DEFAULT-VALUE}, what the launcher"
+                    + " gives `run`)")
     String jvmOptions;
 
     @Option(
@@ -115,9 +116,9 @@ public final class LoadRun implements Callable<Integer> {
             String bootstrap =
                     broker.awaitLine(l -> l.startsWith("bootstrap="), 120).substring("bootstrap=".length());
             System.out.println("broker in its own process (pid " + broker.pid() + "): " + bootstrap);
-            runs.add(run(bootstrap, work, 0));
+            runs.add(run(bootstrap, broker.pid(), work, 0));
             if (redisCluster > 0) {
-                runs.add(run(bootstrap, work, redisCluster));
+                runs.add(run(bootstrap, broker.pid(), work, redisCluster));
             }
         } finally {
             if (broker != null) {
@@ -180,7 +181,7 @@ public final class LoadRun implements Callable<Integer> {
         return runs.stream().allMatch(Figures::consistent) ? 0 : 1;
     }
 
-    private Figures run(String bootstrap, Path work, int clusterMasters) throws Exception {
+    private Figures run(String bootstrap, long brokerPid, Path work, int clusterMasters) throws Exception {
         String redis = clusterMasters > 0 ? "cluster (" + clusterMasters + " masters)" : "standalone";
         String appId = clusterMasters > 0 ? "cachepipe-load-cluster" : "cachepipe-load";
         String entityTypes = """
@@ -227,6 +228,10 @@ public final class LoadRun implements Callable<Integer> {
                     + sourceTopics;
             Drain drain;
             PipelineProcess.Cpu cpu;
+            PipelineProcess.Cpu steadyCpu = null;
+            long steadyEvents = 0;
+            double brokerCpu;
+            double machineBusy;
             double rss;
             Path runDir = Files.createDirectories(work.resolve(appId));
             List<String> opts =
@@ -234,6 +239,8 @@ public final class LoadRun implements Callable<Integer> {
             try (PipelineProcess pipeline = PipelineProcess.start(runConfig, opts, runDir)) {
                 System.out.println("cachepipe run in its own process; its log: " + pipeline.log());
                 PipelineProcess.Cpu before = pipeline.cpu();
+                double brokerBefore = ProcStat.processCpuSeconds(brokerPid);
+                long[] machineBefore = ProcStat.machineTicks();
                 RssSampler sampler = new RssSampler(pipeline);
                 sampler.start();
                 try {
@@ -243,6 +250,14 @@ public final class LoadRun implements Callable<Integer> {
                     sampler.join();
                 }
                 cpu = pipeline.cpu().minus(before);
+                brokerCpu = ProcStat.processCpuSeconds(brokerPid) - brokerBefore;
+                long[] machineAfter = ProcStat.machineTicks();
+                machineBusy = (double) (machineAfter[0] - machineBefore[0]) / (machineAfter[1] - machineBefore[1]);
+                Sample[] steady = drain.steadyWindow(events);
+                if (steady != null) {
+                    steadyCpu = steady[1].cpu().minus(steady[0].cpu());
+                    steadyEvents = steady[1].sourceCommitted() - steady[0].sourceCommitted();
+                }
                 rss = Math.max(sampler.max, pipeline.rssMb());
             }
             ConsistencyCheck.Result result;
@@ -250,8 +265,12 @@ public final class LoadRun implements Callable<Integer> {
                 result = check.check();
             }
             double pipelineRate = events / drain.seconds();
-            double cpuPerEvent = cpu.totalThreadNanos() / 1e3 / events;
-            double processCpuPerEvent = cpu.processNanos() / 1e3 / events;
+            double cpuPerEventAll = cpu.totalThreadNanos() / 1e3 / events;
+            double processCpuPerEventAll = cpu.processNanos() / 1e3 / events;
+            // steady state: between 20 % and 90 % of the source offsets committed (the writer drains at the same pace)
+            double cpuPerEvent = steadyCpu == null ? cpuPerEventAll : steadyCpu.totalThreadNanos() / 1e3 / steadyEvents;
+            double processCpuPerEvent =
+                    steadyCpu == null ? processCpuPerEventAll : steadyCpu.processNanos() / 1e3 / steadyEvents;
             System.out.printf(
                     Locale.ROOT,
                     "pipeline: %,d events drained in %.1f s = %,.0f events/s (startup excluded); Redis vs oracle: %s%n",
@@ -261,12 +280,25 @@ public final class LoadRun implements Callable<Integer> {
                     result.summary());
             System.out.printf(
                     Locale.ROOT,
-                    "cpu: %.1f µs/event in the pipeline's threads (ThreadMXBean, from `cachepipe running` to drained),"
-                            + " %.1f µs/event for the whole process (with GC and JIT); RSS at most %.0f MB%n",
+                    "cpu: %.1f µs/event in the pipeline's threads (ThreadMXBean), %.1f µs/event for the whole process"
+                            + " (with GC and JIT), steady state (%,d events between 20 %% and 90 %% of the backlog);"
+                            + " from `cachepipe running` to drained: %.1f and %.1f µs/event; RSS at most %.0f MB%n",
                     cpuPerEvent,
                     processCpuPerEvent,
+                    steadyEvents,
+                    cpuPerEventAll,
+                    processCpuPerEventAll,
                     rss);
-            PipelineProcess.lines(cpu, events).forEach(System.out::println);
+            System.out.println("steady state by thread group:");
+            PipelineProcess.lines(steadyCpu == null ? cpu : steadyCpu, steadyCpu == null ? events : steadyEvents)
+                    .forEach(System.out::println);
+            System.out.println(drain.stages());
+            System.out.printf(
+                    Locale.ROOT,
+                    "the machine's %d cores were %.0f %% busy meanwhile; the broker's process spent %.1f µs/event%n",
+                    Runtime.getRuntime().availableProcessors(),
+                    machineBusy * 100,
+                    brokerCpu * 1e6 / events);
 
             java.net.URI first = java.net.URI.create(infra.redisUris().split(",")[0]);
             boolean cluster = clusterMasters > 0;
@@ -320,11 +352,57 @@ public final class LoadRun implements Callable<Integer> {
         }
     }
 
-    private record Drain(double seconds) {}
+    /** One sample taken while draining: when, the groups' committed offsets, the pipeline's CPU so far. */
+    private record Sample(long nanos, long sourceCommitted, long writerCommitted, PipelineProcess.Cpu cpu) {}
+
+    /**
+     * The drain: its duration from the topology's first committed progress to both groups having committed every
+     * offset, and the samples taken meanwhile.
+     */
+    private record Drain(double seconds, List<Sample> samples) {
+        /** When each stage had committed everything, from the first sample: shows which stage holds the drain back. */
+        String stages() {
+            Sample first = samples.get(0);
+            Sample last = samples.get(samples.size() - 1);
+            double topology = -1;
+            for (Sample s : samples) {
+                if (topology < 0 && s.sourceCommitted() >= last.sourceCommitted()) {
+                    topology = (s.nanos() - first.nanos()) / 1e9;
+                }
+            }
+            return String.format(
+                    Locale.ROOT,
+                    "stages: the topology had committed its input %.1f s after the first sample, the writer its input"
+                            + " %.1f s after it",
+                    topology,
+                    (last.nanos() - first.nanos()) / 1e9);
+        }
+
+        /**
+         * The samples that bound the steady part of the drain: from the first with at least 20 % of the source
+         * offsets committed to the last with at most 90 % (JIT warm-up and the tail excluded); null if the drain was
+         * too short to have two such samples.
+         */
+        Sample[] steadyWindow(long events) {
+            Sample from = null;
+            Sample to = null;
+            for (Sample s : samples) {
+                if (from == null && s.sourceCommitted() >= events / 5) {
+                    from = s;
+                }
+                if (s.sourceCommitted() <= events * 9 / 10) {
+                    to = s;
+                }
+            }
+            return from == null || to == null || to.sourceCommitted() - from.sourceCommitted() < events / 4
+                    ? null
+                    : new Sample[] {from, to};
+        }
+    }
 
     /**
      * Waits until the topology's and the writer's consumer groups have committed every offset, and measures from the
-     * first committed progress of the topology to that moment.
+     * first committed progress of the topology to that moment; samples the pipeline's CPU on the way.
      */
     private static Drain awaitDrained(
             CachepipeConfig config, Infrastructure infra, Duration timeout, PipelineProcess pipeline) throws Exception {
@@ -332,28 +410,31 @@ public final class LoadRun implements Callable<Integer> {
         String writerGroup = config.kafka().applicationId() + "-writer";
         long start = System.nanoTime();
         long firstProgress = -1;
+        List<Sample> samples = new ArrayList<>();
         try (Admin admin = Admin.create(infra.kafkaClientProperties())) {
             while (System.nanoTime() - start < timeout.toNanos()) {
                 if (!pipeline.isAlive()) {
                     throw new IllegalStateException("cachepipe run exited; see " + pipeline.log());
                 }
-                long sourceLag = lag(admin, streamsGroup, Set.copyOf(config.sourceTopics()));
-                long mutationLag =
-                        lag(admin, writerGroup, Set.of(config.topics().mutations()));
+                long[] source = progress(admin, streamsGroup, Set.copyOf(config.sourceTopics()));
+                long[] mutations =
+                        progress(admin, writerGroup, Set.of(config.topics().mutations()));
                 long now = System.nanoTime();
-                if (firstProgress < 0 && sourceLag >= 0 && sourceLag < Long.MAX_VALUE) {
+                samples.add(new Sample(now, source[0], mutations[0], pipeline.cpu()));
+                if (firstProgress < 0 && source[0] > 0) {
                     firstProgress = now;
                 }
-                if (sourceLag == 0 && mutationLag == 0) {
-                    return new Drain(seconds(now - (firstProgress < 0 ? start : firstProgress)));
+                if (source[0] == source[1] && mutations[0] == mutations[1] && source[1] > 0) {
+                    return new Drain(seconds(now - (firstProgress < 0 ? start : firstProgress)), samples);
                 }
-                Thread.sleep(100);
+                Thread.sleep(200);
             }
         }
         throw new IllegalStateException("the pipeline did not drain the backlog within " + timeout);
     }
-    /** Total lag of {@code group} on {@code topics}; MAX_VALUE when the group has committed nothing yet. */
-    private static long lag(Admin admin, String group, Set<String> topics) throws Exception {
+
+    /** {committed, end}: the offsets {@code group} committed on {@code topics}, and their end offsets, summed. */
+    private static long[] progress(Admin admin, String group, Set<String> topics) throws Exception {
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
                 .partitionsToOffsetAndMetadata()
                 .get(10, TimeUnit.SECONDS);
@@ -366,17 +447,14 @@ public final class LoadRun implements Callable<Integer> {
         }
         Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
                 admin.listOffsets(request).all().get(10, TimeUnit.SECONDS);
-        long lag = 0;
-        boolean any = false;
+        long done = 0;
+        long end = 0;
         for (var e : ends.entrySet()) {
             OffsetAndMetadata c = committed.get(e.getKey());
-            long end = e.getValue().offset();
-            if (c != null) {
-                any = true;
-            }
-            lag += end - (c == null ? 0 : c.offset());
+            end += e.getValue().offset();
+            done += c == null ? 0 : c.offset();
         }
-        return any ? lag : (lag == 0 ? 0 : Long.MAX_VALUE);
+        return new long[] {done, end};
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

@@ -3,6 +3,7 @@ package dev.cachepipe.topology;
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.topology.internal.BoundedRocksDb;
 import dev.cachepipe.topology.internal.ClampedTimestamps;
 import dev.cachepipe.topology.internal.DeadLetterDeserializationHandler;
 import dev.cachepipe.topology.internal.DeadLetterProcessingHandler;
@@ -141,6 +142,8 @@ public final class CachepipeTopology {
         // Given to the main consumer too: its partition assignor reads a StreamsConfig of the consumer's settings and
         // would log the recommendation again.
         props.put("processing.exception.handler.global.enabled", "true");
+        // One bounded block cache for every versions store of the process instead of 50 MB and three memtables each
+        props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDb.class.getName());
         props.put(StreamsConfig.mainConsumerPrefix("processing.exception.handler.global.enabled"), "true");
         return props;
     }

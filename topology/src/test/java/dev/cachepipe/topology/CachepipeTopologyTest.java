@@ -523,9 +523,12 @@ class CachepipeTopologyTest {
                         "org.apache.kafka.streams.processor.UsePartitionTimeOnInvalidTimestamp")
                 .containsEntry("processing.exception.handler.global.enabled", "true")
                 .containsEntry("main.consumer.processing.exception.handler.global.enabled", "true")
-                .containsEntry("cachepipe.topology.config", TopologyFixture.config());
+                .containsEntry("cachepipe.topology.config", TopologyFixture.config())
+                .containsEntry(
+                        StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG,
+                        "dev.cachepipe.topology.internal.BoundedRocksDb");
         Set<Object> keys = props.keySet();
-        assertThat(keys).hasSize(8);
+        assertThat(keys).hasSize(9);
     }
 
     private static String header(Headers headers, String name) {

@@ -131,11 +131,21 @@ public final class Pipeline implements AutoCloseable {
         props.putAll(membership(config.kafka(), ""));
         // with the registry: the dead-letter handlers count into it (see CachepipeTopology.streamsProperties)
         props.putAll(CachepipeTopology.streamsProperties(config.topologyConfig(), registry));
+        Object rocksDb = config.kafka().properties().get(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG);
+        if (rocksDb != null) {
+            props.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, rocksDb); // the operator's RocksDB settings win
+        }
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, config.kafka().applicationId());
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, infra.bootstrapServers());
         props.put(StreamsConfig.STATE_DIR_CONFIG, infra.streamsStateDir().toString());
         props.putIfAbsent(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
         props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "5");
+        // Larger batches of mutations and changelog records: fewer produce requests per event while draining.
+        props.putIfAbsent(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), "65536");
+        // A task reads each entity type's topic; their records concern different keys, so there is nothing to gain
+        // from holding one topic back until the other has data (Kafka's default, 0, also costs a lag check and a
+        // formatted trace message per record while a partition is empty): process what is there at once.
+        props.putIfAbsent(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, "-1");
         // A mutation is its payload plus a few ids: let the largest allowed payload through.
         props.putIfAbsent(
                 StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),

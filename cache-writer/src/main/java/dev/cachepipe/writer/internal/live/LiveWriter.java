@@ -3,7 +3,6 @@ package dev.cachepipe.writer.internal.live;
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.schemas.Redact;
-import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.support.redis.RedisConnector;
 import dev.cachepipe.support.redis.RedisTarget;
 import dev.cachepipe.writer.CacheRebuild;
@@ -207,7 +206,7 @@ public final class LiveWriter implements AutoCloseable {
         @Override
         public void written(List<PendingWrite> writes) {
             for (PendingWrite w : writes) {
-                metrics.write(w.outcome(), entityTypeTag(w.entityType()));
+                metrics.write(w.outcome(), w.entityType());
                 if (w.changed()) {
                     metrics.freshness(w.mutation().getOccurredAt().toEpochMilli(), w.ackAtMillis());
                 }
@@ -336,11 +335,6 @@ public final class LiveWriter implements AutoCloseable {
         } finally {
             groupWait.resume();
         }
-    }
-
-    /** The {@code entity_type} tag: a valid entity type, or {@code other} (bad input must not create meters). */
-    private static String entityTypeTag(String type) {
-        return RedisLayout.isValidEntityType(type) ? type : "other";
     }
 
     /** Redis answers again after an outage: it may have restarted without its data, so the marker is checked now. */

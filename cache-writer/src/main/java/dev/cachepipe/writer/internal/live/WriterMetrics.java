@@ -2,6 +2,7 @@ package dev.cachepipe.writer.internal.live;
 
 import static dev.cachepipe.writer.WriterMeters.*;
 
+import dev.cachepipe.schemas.RedisLayout;
 import dev.cachepipe.writer.WriteOutcome;
 import dev.cachepipe.writer.internal.apply.MeterSet;
 import io.micrometer.core.instrument.Counter;
@@ -16,7 +17,9 @@ import java.util.function.BooleanSupplier;
 /** The live writer's meters, all named {@code cachepipe.writer.*}. Removed from the registry on {@link #close()}. */
 final class WriterMetrics implements AutoCloseable {
     private final MeterSet meters;
-    private final Map<String, Counter> writes = new ConcurrentHashMap<>();
+    /** Per outcome (by ordinal), the counter of each entity type seen. */
+    private final Map<String, Counter>[] writes;
+
     private final DistributionSummary batchSize;
     private final Timer redisLatency;
     private final Timer freshness;
@@ -30,6 +33,12 @@ final class WriterMetrics implements AutoCloseable {
 
     WriterMetrics(MeterRegistry registry, BooleanSupplier healthy) {
         meters = new MeterSet(registry);
+        @SuppressWarnings("unchecked")
+        Map<String, Counter>[] byOutcome = new Map[WriteOutcome.values().length];
+        for (int i = 0; i < byOutcome.length; i++) {
+            byOutcome[i] = new ConcurrentHashMap<>();
+        }
+        writes = byOutcome;
         batchSize = meters.summary(BATCH_SIZE, "Records per polled batch", "records");
         redisLatency =
                 meters.timer(REDIS_LATENCY, "Time for one pipelined batch of script calls to be answered", 0.5, 0.99);
@@ -54,17 +63,26 @@ final class WriterMetrics implements AutoCloseable {
                 HEALTHY, "1 while Redis and Kafka are reachable, else 0", null, healthy, h -> h.getAsBoolean() ? 1 : 0);
     }
 
+    /**
+     * Counts a script call of {@code outcome} for {@code entityType}: a map lookup per call, the type validated once
+     * ({@code other} for a type that is not a valid name: bad input must not create meters).
+     */
     void write(WriteOutcome outcome, String entityType) {
-        writes.computeIfAbsent(
-                        outcome.tag() + '\0' + entityType,
-                        k -> meters.counter(
-                                WRITES,
-                                "Script calls by outcome: applied, stale (older than stored), duplicate",
-                                OUTCOME,
-                                outcome.tag(),
-                                ENTITY_TYPE,
-                                entityType))
-                .increment();
+        Map<String, Counter> byType = writes[outcome.ordinal()];
+        Counter c = entityType == null ? null : byType.get(entityType);
+        if (c == null) {
+            String tag = RedisLayout.isValidEntityType(entityType) ? entityType : "other";
+            c = byType.computeIfAbsent(
+                    tag,
+                    t -> meters.counter(
+                            WRITES,
+                            "Script calls by outcome: applied, stale (older than stored), duplicate",
+                            OUTCOME,
+                            outcome.tag(),
+                            ENTITY_TYPE,
+                            t));
+        }
+        c.increment();
     }
 
     void batch(int records, int coalescedRecords, int skippedRecords) {
@@ -108,6 +126,8 @@ final class WriterMetrics implements AutoCloseable {
     @Override
     public void close() {
         meters.close();
-        writes.clear();
+        for (Map<String, Counter> byType : writes) {
+            byType.clear();
+        }
     }
 }
