@@ -79,6 +79,12 @@ public final class LoadRun implements Callable<Integer> {
     String jvmOptions;
 
     @Option(
+            names = "--kafka-property",
+            paramLabel = "KEY=VALUE",
+            description = "A kafka.properties entry for `cachepipe run` (repeatable), e.g. producer.linger.ms=20")
+    Map<String, String> kafkaProperties = new java.util.LinkedHashMap<>();
+
+    @Option(
             names = "--keep",
             description = "Keep the work directory (run.log, broker.log, the config) instead of deleting it")
     boolean keep;
@@ -219,8 +225,13 @@ public final class LoadRun implements Callable<Integer> {
                     oracle.entityCount(),
                     seconds(System.nanoTime() - t0));
 
+            StringBuilder props = new StringBuilder();
+            kafkaProperties.forEach((k, v) ->
+                    props.append(", '").append(k).append("': '").append(v).append("'"));
             String runConfig = "kafka: {bootstrapServers: '" + bootstrap + "', applicationId: " + appId
-                    + ", stateDir: '" + work.resolve(appId + "-state") + "'}\n"
+                    + ", stateDir: '" + work.resolve(appId + "-state") + "'"
+                    + (props.length() == 0 ? "" : ", properties: {" + props.substring(2) + "}")
+                    + "}\n"
                     + "redis: {uri: '" + infra.redisUris() + "', mode: "
                     + (clusterMasters > 0 ? "cluster" : "standalone")
                     + ", keyPrefix: load}\n"
@@ -231,6 +242,7 @@ public final class LoadRun implements Callable<Integer> {
             PipelineProcess.Cpu steadyCpu = null;
             long steadyEvents = 0;
             double brokerCpu;
+            double redisCpu;
             double machineBusy;
             double rss;
             Path runDir = Files.createDirectories(work.resolve(appId));
@@ -240,6 +252,14 @@ public final class LoadRun implements Callable<Integer> {
                 System.out.println("cachepipe run in its own process; its log: " + pipeline.log());
                 PipelineProcess.Cpu before = pipeline.cpu();
                 double brokerBefore = ProcStat.processCpuSeconds(brokerPid);
+                long redisPid = ProcStat.pidOf(
+                        "redis-server",
+                        ":"
+                                + java.net
+                                        .URI
+                                        .create(infra.redisUris().split(",")[0])
+                                        .getPort());
+                double redisBefore = ProcStat.processCpuSeconds(redisPid);
                 long[] machineBefore = ProcStat.machineTicks();
                 RssSampler sampler = new RssSampler(pipeline);
                 sampler.start();
@@ -251,6 +271,7 @@ public final class LoadRun implements Callable<Integer> {
                 }
                 cpu = pipeline.cpu().minus(before);
                 brokerCpu = ProcStat.processCpuSeconds(brokerPid) - brokerBefore;
+                redisCpu = redisPid < 0 ? -1 : ProcStat.processCpuSeconds(redisPid) - redisBefore;
                 long[] machineAfter = ProcStat.machineTicks();
                 machineBusy = (double) (machineAfter[0] - machineBefore[0]) / (machineAfter[1] - machineBefore[1]);
                 Sample[] steady = drain.steadyWindow(events);
@@ -295,10 +316,12 @@ public final class LoadRun implements Callable<Integer> {
             System.out.println(drain.stages());
             System.out.printf(
                     Locale.ROOT,
-                    "the machine's %d cores were %.0f %% busy meanwhile; the broker's process spent %.1f µs/event%n",
+                    "the machine's %d cores were %.0f %% busy meanwhile; the broker's process spent %.1f µs/event,"
+                            + " redis-server %.1f µs/event (whole drain, startup included)%n",
                     Runtime.getRuntime().availableProcessors(),
                     machineBusy * 100,
-                    brokerCpu * 1e6 / events);
+                    brokerCpu * 1e6 / events,
+                    redisCpu * 1e6 / events);
 
             java.net.URI first = java.net.URI.create(infra.redisUris().split(",")[0]);
             boolean cluster = clusterMasters > 0;

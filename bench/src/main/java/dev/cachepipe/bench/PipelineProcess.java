@@ -20,6 +20,9 @@ import javax.management.remote.JMXServiceURL;
  * com.sun.management.ThreadMXBean}), and its RSS from {@code /proc}.
  */
 final class PipelineProcess implements AutoCloseable {
+    /** The threads that answer the benchmark's own JMX calls: not counted as the pipeline's. */
+    static final String JMX_PROBES = "JMX (benchmark's probes, not counted)";
+
     private final ChildJvm jvm;
     private final JMXConnector jmx;
     private final com.sun.management.ThreadMXBean threads;
@@ -56,8 +59,12 @@ final class PipelineProcess implements AutoCloseable {
 
     /** CPU time of the process's threads so far, by thread group (see {@link #group}). */
     record Cpu(Map<String, Long> nanosByGroup, long processNanos) {
+        /** CPU of the pipeline's own threads: every group but the benchmark's JMX probes. */
         long totalThreadNanos() {
-            return nanosByGroup.values().stream().mapToLong(Long::longValue).sum();
+            return nanosByGroup.entrySet().stream()
+                    .filter(e -> !e.getKey().equals(JMX_PROBES))
+                    .mapToLong(Map.Entry::getValue)
+                    .sum();
         }
 
         /** What was spent between {@code earlier} and this sample (threads that ended meanwhile are missing). */
@@ -100,7 +107,7 @@ final class PipelineProcess implements AutoCloseable {
             return "consumer heartbeat";
         }
         if (threadName.startsWith("RMI") || threadName.startsWith("JMX")) {
-            return "JMX (benchmark's probes)";
+            return JMX_PROBES;
         }
         return threadName.replaceAll("[0-9]+", "#");
     }

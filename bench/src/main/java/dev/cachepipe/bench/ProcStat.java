@@ -23,6 +23,33 @@ final class ProcStat {
         }
     }
 
+    /** The pid of the process whose command line contains every one of {@code parts}, or -1. */
+    static long pidOf(String... parts) {
+        try (var procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.toList()) {
+                String name = p.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    String cmd = new String(Files.readAllBytes(p.resolve("cmdline"))).replace('\0', ' ');
+                    boolean all = !cmd.isEmpty();
+                    for (String part : parts) {
+                        all &= cmd.contains(part);
+                    }
+                    if (all) {
+                        return Long.parseLong(name);
+                    }
+                } catch (IOException e) {
+                    // gone meanwhile
+                }
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        return -1;
+    }
+
     /** {busy, total} CPU ticks of the whole machine so far (all cores); {0, 0} if unknown. */
     static long[] machineTicks() {
         try {

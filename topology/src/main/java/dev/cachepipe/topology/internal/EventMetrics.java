@@ -131,12 +131,23 @@ public final class EventMetrics {
         }
     }
 
+    /** Per outcome, the counter of each entity type counted so far: one map lookup per event. */
+    private final Map<String, Map<String, Counter>> byOutcome = new ConcurrentHashMap<>();
+
     private void count(String entityType, String outcome) {
         if (registry == null) {
             return;
         }
-        String type = entityType != null && entityTypes.contains(entityType) ? entityType : UNKNOWN_ENTITY_TYPE;
-        events(type, outcome).increment();
+        Map<String, Counter> byType = byOutcome.computeIfAbsent(outcome, o -> new ConcurrentHashMap<>());
+        Counter c = entityType == null ? null : byType.get(entityType);
+        if (c == null) {
+            String type = entityType != null && entityTypes.contains(entityType) ? entityType : UNKNOWN_ENTITY_TYPE;
+            c = events(type, outcome);
+            if (type.equals(entityType)) {
+                byType.put(entityType, c); // only configured types: bad input must not grow the map
+            }
+        }
+        c.increment();
     }
 
     private Counter events(String type, String outcome) {

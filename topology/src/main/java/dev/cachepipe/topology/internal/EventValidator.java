@@ -31,12 +31,13 @@ final class EventValidator {
                     DeadLetterReason.NULL_VALUE, "record value is null; a domain event record must carry a value");
         }
         String type = event.getEntityType();
-        if (!RedisLayout.isValidEntityType(type)) {
+        // a configured type is a valid name: the regex only runs to tell why an unknown one is refused
+        EntityPolicy policy = type == null ? null : config.entities().get(type);
+        if (policy == null && !RedisLayout.isValidEntityType(type)) {
             throw new InvalidEventException(
                     DeadLetterReason.INVALID_ENTITY_TYPE,
                     "entityType must match [a-z0-9_-]{1,64} but was " + quote(type));
         }
-        EntityPolicy policy = config.entities().get(type);
         if (policy == null) {
             throw new InvalidEventException(
                     DeadLetterReason.UNKNOWN_ENTITY_TYPE,
@@ -50,7 +51,8 @@ final class EventValidator {
                             + " but its policy lists only " + policy.topics());
         }
         String id = event.getEntityId();
-        int idBytes = id.getBytes(StandardCharsets.UTF_8).length;
+        byte[] idUtf8 = id.getBytes(StandardCharsets.UTF_8);
+        int idBytes = idUtf8.length;
         if (idBytes < 1 || idBytes > MAX_ENTITY_ID_BYTES) {
             throw new InvalidEventException(
                     DeadLetterReason.INVALID_ENTITY_ID,
@@ -67,29 +69,33 @@ final class EventValidator {
             }
             i += Character.charCount(cp);
         }
-        if (recordKey == null || !java.util.Arrays.equals(recordKey, id.getBytes(StandardCharsets.UTF_8))) {
+        if (recordKey == null || !java.util.Arrays.equals(recordKey, idUtf8)) {
             throw new InvalidEventException(
                     DeadLetterReason.KEY_MISMATCH,
                     "the record key must be the entityId " + quote(id) + " as UTF-8 but was "
                             + (recordKey == null ? "null" : quote(new String(recordKey, StandardCharsets.UTF_8))));
         }
-        String subject = type + " " + quote(id) + " version " + event.getVersion();
         if (event.getVersion() < 0) {
             throw new InvalidEventException(
-                    DeadLetterReason.NEGATIVE_VERSION, "version of " + subject + " must be >= 0");
+                    DeadLetterReason.NEGATIVE_VERSION, "version of " + subject(event) + " must be >= 0");
         }
         ByteBuffer payload = event.getPayload();
         if (event.getOp() == Operation.UPSERT && payload == null) {
             throw new InvalidEventException(
-                    DeadLetterReason.MISSING_PAYLOAD, "UPSERT of " + subject + " has no payload");
+                    DeadLetterReason.MISSING_PAYLOAD, "UPSERT of " + subject(event) + " has no payload");
         }
         if (payload != null && payload.remaining() > policy.maxPayloadBytes()) {
             throw new InvalidEventException(
                     DeadLetterReason.PAYLOAD_TOO_LARGE,
-                    "payload of " + subject + " is " + payload.remaining() + " bytes but entities." + type
+                    "payload of " + subject(event) + " is " + payload.remaining() + " bytes but entities." + type
                             + ".maxPayloadBytes is " + policy.maxPayloadBytes());
         }
         return policy;
+    }
+
+    /** How an error message names the event: type, quoted id and version (built only when there is an error). */
+    private static String subject(DomainEvent event) {
+        return event.getEntityType() + " " + quote(event.getEntityId()) + " version " + event.getVersion();
     }
 
     /** Quotes a producer-supplied string for logs and headers: control characters escaped, length capped. */
