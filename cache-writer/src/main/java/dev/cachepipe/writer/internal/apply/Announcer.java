@@ -47,27 +47,97 @@ public final class Announcer implements AutoCloseable {
 
     /** Publishes one invalidation per write; false if the driver stopped before Kafka acknowledged them all. */
     public boolean announce(List<PendingWrite> writes) {
+        Announcement a = begin(writes);
+        return a != null && a.finish();
+    }
+
+    /**
+     * Hands one invalidation per write to the producer without waiting for Kafka: the caller goes on (e.g. writes its
+     * next batch to Redis) and {@link Announcement#finish() finishes} this announcement before it commits, or announces
+     * anything else. Null if the driver must stop already (nothing is sent then).
+     */
+    public Announcement begin(List<PendingWrite> writes) {
         if (writes.isEmpty()) {
-            return true;
+            return Announcement.NONE;
         }
-        Unacknowledged left = new Unacknowledged();
+        if (retry.stopped()) {
+            return null;
+        }
+        List<CacheInvalidation> invalidations = new ArrayList<>(writes.size());
         for (PendingWrite w : writes) {
-            left.invalidations.add(invalidation(w));
+            invalidations.add(invalidation(w));
         }
         InvalidationSender s = sender();
-        return retry.run(() -> {
-            InvalidationSender.Outcome outcome = s.sendAll(left.invalidations);
-            published.accept(left.invalidations.size() - outcome.failed().size());
-            left.invalidations = outcome.failed();
-            return outcome.done()
-                    ? null
-                    : outcome.failed().size() + " invalidation(s) not published to " + s.topic() + ": "
-                            + outcome.failure();
-        });
+        return new Announcement(this, s, s.send(invalidations));
+    }
+
+    /** Invalidations on their way to Kafka: {@link #finish()} waits until Kafka acknowledged all of them. */
+    public static final class Announcement {
+        /** Nothing to announce. */
+        static final Announcement NONE = new Announcement(null, null, null);
+
+        private final Announcer owner;
+        private final InvalidationSender sender;
+        private InvalidationSender.Sent sent;
+
+        private Announcement(Announcer owner, InvalidationSender sender, InvalidationSender.Sent sent) {
+            this.owner = owner;
+            this.sender = sender;
+            this.sent = sent;
+        }
+
+        /**
+         * Waits until Kafka acknowledged every invalidation, sending the refused ones again through the driver's
+         * retry loop; false if the driver stopped first.
+         */
+        public boolean finish() {
+            if (sent == null) {
+                return true;
+            }
+            InvalidationSender.Sent first = sent;
+            sent = null;
+            Unacknowledged left = new Unacknowledged();
+            left.first = first;
+            return owner.retry.run(() -> {
+                InvalidationSender.Outcome outcome;
+                int count;
+                if (left.first != null) {
+                    count = left.first.invalidations().size();
+                    outcome = sender.await(left.first);
+                    left.first = null;
+                } else {
+                    count = left.invalidations.size();
+                    outcome = sender.sendAll(left.invalidations);
+                }
+                owner.published.accept(count - outcome.failed().size());
+                left.invalidations = outcome.failed();
+                return outcome.done()
+                        ? null
+                        : outcome.failed().size() + " invalidation(s) not published to " + sender.topic() + ": "
+                                + outcome.failure();
+            });
+        }
+
+        /**
+         * Waits once (a flush) without retrying, for a rebalance callback or a shutdown that cannot wait in the retry
+         * loop; true if Kafka acknowledged every invalidation.
+         */
+        public boolean finishOnce() {
+            if (sent == null) {
+                return true;
+            }
+            InvalidationSender.Sent first = sent;
+            sent = null;
+            InvalidationSender.Outcome outcome = sender.await(first);
+            owner.published.accept(
+                    first.invalidations().size() - outcome.failed().size());
+            return outcome.done();
+        }
     }
 
     /** What Kafka has not acknowledged yet, sent again by the next round. */
     private static final class Unacknowledged {
+        InvalidationSender.Sent first;
         List<CacheInvalidation> invalidations = new ArrayList<>();
     }
 

@@ -21,7 +21,7 @@ public record ApplyEngine(RedisBatchWriter redis, RetryLoop redisRetry, Announce
         /** After each attempt to write the batch (latency, contact time). */
         default void attempted(RedisBatchWriter.Attempt attempt) {}
 
-        /** Once every write of the batch has a definite reply, before anything is announced. */
+        /** Once every write of the batch has a definite reply, before anything of it is announced. */
         default void written(List<PendingWrite> writes) {}
 
         /** Whether a write that changed Redis is announced (a rebuild leaves out what was announced before). */
@@ -46,8 +46,24 @@ public record ApplyEngine(RedisBatchWriter redis, RetryLoop redisRetry, Announce
      * @return false if the driver stopped first: the batch is unfinished and nothing after it may be committed
      */
     public boolean apply(List<PendingWrite> writes, BatchTrailer trailer) {
+        List<PendingWrite> changed = write(writes, trailer);
+        if (changed == null) {
+            return false;
+        }
+        Announcer.Announcement announcement = announce(changed);
+        return announcement != null && announcement.finish();
+    }
+
+    /**
+     * Writes with {@code trailer} after the writes in the same pipeline (sent even when there is nothing to write)
+     * until every write has a definite reply; announces nothing.
+     *
+     * @return the writes that changed Redis and are to be announced ({@link #announce}), or null if the driver
+     *     stopped first: the batch is unfinished and nothing after it may be committed
+     */
+    public List<PendingWrite> write(List<PendingWrite> writes, BatchTrailer trailer) {
         if (writes.isEmpty() && trailer.isEmpty()) {
-            return true;
+            return List.of();
         }
         boolean written = redisRetry.run(() -> {
             RedisBatchWriter.Attempt attempt = redis.attempt(writes, trailer);
@@ -55,7 +71,7 @@ public record ApplyEngine(RedisBatchWriter redis, RetryLoop redisRetry, Announce
             return attempt.failure();
         });
         if (!written) {
-            return false;
+            return null;
         }
         hooks.written(writes);
         List<PendingWrite> announce = new ArrayList<>();
@@ -64,6 +80,15 @@ public record ApplyEngine(RedisBatchWriter redis, RetryLoop redisRetry, Announce
                 announce.add(w);
             }
         }
-        return announcer.announce(announce);
+        return announce;
+    }
+
+    /**
+     * Starts announcing {@code written} (from {@link #write}) without waiting for Kafka: the driver {@link
+     * Announcer.Announcement#finish() finishes} it before it commits the batch or announces another, and meanwhile may
+     * read and write its next batch. Null if the driver stopped first.
+     */
+    public Announcer.Announcement announce(List<PendingWrite> written) {
+        return announcer.begin(written);
     }
 }

@@ -56,11 +56,32 @@ final class InvalidationSender implements AutoCloseable {
      * @throws AccessDenied if Kafka refused cachepipe's principal (no retry helps)
      */
     Outcome sendAll(List<CacheInvalidation> pending) {
+        return await(send(pending));
+    }
+
+    /** Invalidations handed to the producer, not yet known to be acknowledged. */
+    record Sent(List<CacheInvalidation> invalidations, List<Future<RecordMetadata>> futures) {}
+
+    /** Hands every invalidation to the producer (sent after its linger) without waiting for Kafka. */
+    Sent send(List<CacheInvalidation> pending) {
         List<Future<RecordMetadata>> futures = new ArrayList<>(pending.size());
         for (CacheInvalidation inv : pending) {
             futures.add(send(inv));
         }
-        producer.flush();
+        return new Sent(pending, futures);
+    }
+
+    /**
+     * Flushes and returns those of {@code sent} that were not acknowledged.
+     *
+     * @throws AccessDenied if Kafka refused cachepipe's principal (no retry helps)
+     */
+    Outcome await(Sent sent) {
+        List<CacheInvalidation> pending = sent.invalidations();
+        List<Future<RecordMetadata>> futures = sent.futures();
+        if (!futures.stream().allMatch(Future::isDone)) {
+            producer.flush();
+        }
         List<CacheInvalidation> failed = new ArrayList<>();
         String failure = null;
         for (int i = 0; i < pending.size(); i++) {

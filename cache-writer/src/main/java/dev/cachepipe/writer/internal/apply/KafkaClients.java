@@ -55,7 +55,9 @@ public final class KafkaClients {
      */
     public static Map<String, Object> producer(WriterConfig config) {
         Map<String, Object> m = new HashMap<>();
-        m.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // 1 ms: a batch's invalidations are handed over in a tight loop; the writer no longer flushes at once (it
+        // reads and writes its next batch meanwhile), so this is what L1 waits for
+        m.put(ProducerConfig.LINGER_MS_CONFIG, 1);
         m.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
         m.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         m.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 20_000);

@@ -54,6 +54,11 @@ public final class RetryLoop {
         this.waiter = waiter;
     }
 
+    /** Whether the driver must stop: no further attempt would be made. */
+    public boolean stopped() {
+        return waiter.stopped();
+    }
+
     /** Tries until an attempt succeeds (true), or the driver must stop first (false). */
     public boolean run(Attempt attempt) {
         Backoff backoff = new Backoff(backoffMin, backoffMax);

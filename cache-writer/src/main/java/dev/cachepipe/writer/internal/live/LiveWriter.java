@@ -45,9 +45,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The live driver behind {@link dev.cachepipe.writer.CacheWriter}; not API.
  *
- * <p>One iteration: poll → {@link Coalescer} → {@link ApplyEngine} (pipelined script calls retried until every one has
- * a definite reply, then the invalidations of the writes that changed Redis, retried until all are acknowledged) →
- * commit through the {@link OffsetLedger} (partitions still assigned only). While a retry waits, {@link GroupWait}
+ * <p>One iteration: poll → {@link Coalescer} → {@link ApplyEngine#write} (pipelined script calls retried until every
+ * one has a definite reply) → the previous batch's invalidations are awaited (retried until all are acknowledged) and
+ * that batch is committed through the {@link OffsetLedger} (partitions still assigned only) → this batch's
+ * invalidations are handed to the producer, and the next poll and Redis round trip overlap with their acknowledgement
+ * (an empty poll, a rebalance or the shutdown finishes them too). While a retry waits, {@link GroupWait}
  * keeps the group membership alive; once a partition of the batch was revoked or lost meanwhile, the retries stop and
  * the batch is dropped ({@link OwnedWait}). Nothing is committed before Redis and Kafka acknowledged everything up to
  * it.
@@ -80,6 +82,8 @@ public final class LiveWriter implements AutoCloseable {
     private final WatermarkMetrics watermarkMetrics;
     private final Watermarks watermarks;
     private boolean released; // guarded by this: the clients were closed
+    /** The last batch written to Redis, while Kafka acknowledges its invalidations (writer thread only). */
+    private InFlight inFlight;
 
     public LiveWriter(WriterConfig config, RedisTarget redisUri, MeterRegistry registry) {
         this.config = config;
@@ -135,6 +139,9 @@ public final class LiveWriter implements AutoCloseable {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            if (inFlight != null && partitions.stream().anyMatch(inFlight.partitions()::contains)) {
+                finishInFlightOnce(null); // acknowledged: committed below with the revoked partitions
+            }
             ledger.onPartitionsRevoked(partitions);
             watermarks.removed(partitions);
         }
@@ -149,6 +156,9 @@ public final class LiveWriter implements AutoCloseable {
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            if (inFlight != null && partitions.stream().anyMatch(inFlight.partitions()::contains)) {
+                finishInFlightOnce(partitions); // dropped: its partitions are someone else's now
+            }
             ledger.onPartitionsLost(partitions);
             watermarks.removed(partitions);
         }
@@ -234,6 +244,7 @@ public final class LiveWriter implements AutoCloseable {
                 ConsumerRecords<String, byte[]> records = consumer.poll(POLL_TIMEOUT);
                 updateLag();
                 if (records.isEmpty()) {
+                    finishInFlight(); // nothing more came: commit the last batch now
                     probes.probeIfDue();
                 } else {
                     process(records);
@@ -269,30 +280,97 @@ public final class LiveWriter implements AutoCloseable {
                         s.offset(),
                         s.reason()));
         metrics.batch(batch.records(), batch.coalesced(), batch.skipped().size());
-        boolean applied;
         Watermarks.Raise raise = watermarks.raise(batch.nextOffsets(), redis.shards(config.keyPrefix()));
+        List<PendingWrite> announce;
         ledger.batchStarted(records.partitions());
         try {
-            applied = engine.apply(batch.writes(), raise.trailer());
+            announce = engine.write(batch.writes(), raise.trailer());
             if (!ledger.disowned().isEmpty()) {
                 metrics.batchDisowned();
                 rewindOwned(records);
-                return; // dropped: nothing is committed
+                announce = null; // dropped: nothing is announced or committed
+            } else if (announce != null) {
+                watermarks.raised(raise);
             }
         } finally {
             ledger.batchEnded();
             groupWait.resume();
         }
-        if (!applied) {
-            return; // closing: nothing is committed
+        // The previous batch's invalidations went to Kafka while this batch was read and written to Redis: they are
+        // acknowledged (and that batch committed) before anything of this batch is announced, so a key's
+        // invalidations keep their order.
+        boolean previous = finishInFlight();
+        if (announce == null || !previous) {
+            return; // closing, dropped, or the previous batch is unfinished: nothing of this one may be committed
         }
-        watermarks.raised(raise);
-        ledger.acknowledged(batch.nextOffsets());
-        commit();
+        if (!consumer.assignment().containsAll(records.partitions())) {
+            // revoked or lost while the previous batch was finished: dropped like a batch disowned in flight
+            metrics.batchDisowned();
+            rewindOwned(records);
+            return;
+        }
+        inFlight = new InFlight(engine.announce(announce), batch.nextOffsets(), Set.copyOf(records.partitions()));
+        if (inFlight.announcement() == null) {
+            inFlight = null;
+            return; // closing
+        }
         if (batch.blocked().isEmpty()) {
             schemaHealth.up();
         } else {
+            finishInFlight(); // commit what came before the blocked record before waiting
+            commit();
             holdBlocked(batch.blocked());
+        }
+    }
+
+    /** A batch written to Redis whose invalidations Kafka has not acknowledged yet: not committed until it has. */
+    private record InFlight(
+            Announcer.Announcement announcement,
+            Map<TopicPartition, Long> nextOffsets,
+            Set<TopicPartition> partitions) {}
+
+    /**
+     * Waits until Kafka acknowledged the batch in flight's invalidations (retrying while its partitions stay owned),
+     * then lets the ledger commit it. False if the writer stopped or the batch was disowned first: it is not committed
+     * (its partitions' next owner, or this writer after a restart, writes and announces it again).
+     */
+    private boolean finishInFlight() {
+        InFlight f = inFlight;
+        if (f == null) {
+            return true;
+        }
+        inFlight = null;
+        ledger.batchStarted(f.partitions());
+        try {
+            boolean done = f.announcement().finish();
+            if (!ledger.disowned().isEmpty()) {
+                metrics.batchDisowned();
+                return true; // its new owner commits it; this writer goes on with its other partitions
+            }
+            if (done) {
+                ledger.acknowledged(f.nextOffsets());
+                commit();
+            }
+            return done;
+        } finally {
+            ledger.batchEnded();
+            groupWait.resume();
+        }
+    }
+
+    /**
+     * In a rebalance callback or on the way out, where no retry loop may run: a flush, and the batch in flight is
+     * committed if Kafka acknowledged it all, else dropped (reprocessed by whoever owns its partitions next).
+     */
+    private void finishInFlightOnce(Collection<TopicPartition> unless) {
+        InFlight f = inFlight;
+        if (f == null) {
+            return;
+        }
+        inFlight = null;
+        boolean lost = unless != null && unless.stream().anyMatch(f.partitions()::contains);
+        if (!lost && f.announcement().finishOnce()) {
+            ledger.acknowledged(f.nextOffsets());
         }
     }
 
@@ -416,6 +494,9 @@ public final class LiveWriter implements AutoCloseable {
 
     private void shutDownFromRunner() {
         try {
+            if (!lifecycle.failed()) {
+                finishInFlightOnce(null);
+            }
             if (ledger.hasPending() && !lifecycle.failed()) {
                 try {
                     commit();
