@@ -376,13 +376,13 @@ public final class LoadRun implements Callable<Integer> {
     }
 
     /** One sample taken while draining: when, the groups' committed offsets, the pipeline's CPU so far. */
-    private record Sample(long nanos, long sourceCommitted, long writerCommitted, PipelineProcess.Cpu cpu) {}
+    record Sample(long nanos, long sourceCommitted, long writerCommitted, PipelineProcess.Cpu cpu) {}
 
     /**
      * The drain: its duration from the topology's first committed progress to both groups having committed every
      * offset, and the samples taken meanwhile.
      */
-    private record Drain(double seconds, List<Sample> samples) {
+    record Drain(double seconds, List<Sample> samples) {
         /** When each stage had committed everything, from the first sample: shows which stage holds the drain back. */
         String stages() {
             Sample first = samples.get(0);
@@ -427,8 +427,8 @@ public final class LoadRun implements Callable<Integer> {
      * Waits until the topology's and the writer's consumer groups have committed every offset, and measures from the
      * first committed progress of the topology to that moment; samples the pipeline's CPU on the way.
      */
-    private static Drain awaitDrained(
-            CachepipeConfig config, Infrastructure infra, Duration timeout, PipelineProcess pipeline) throws Exception {
+    static Drain awaitDrained(CachepipeConfig config, Infrastructure infra, Duration timeout, PipelineProcess pipeline)
+            throws Exception {
         String streamsGroup = config.kafka().applicationId();
         String writerGroup = config.kafka().applicationId() + "-writer";
         long start = System.nanoTime();
@@ -480,7 +480,7 @@ public final class LoadRun implements Callable<Integer> {
         return new long[] {done, end};
     }
 
-    private static void deleteRecursively(Path dir) throws IOException {
+    static void deleteRecursively(Path dir) throws IOException {
         try (var paths = Files.walk(dir)) {
             for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
