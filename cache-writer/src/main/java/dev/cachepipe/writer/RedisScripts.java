@@ -219,7 +219,21 @@ public final class RedisScripts {
         return ttlMillis;
     }
 
-    private static byte[] decimal(long value) {
-        return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
+    /** {@code value} in ASCII decimal, written straight into its array (every script call has three or four). */
+    static byte[] decimal(long value) {
+        if (value < 0) {
+            return Long.toString(value).getBytes(StandardCharsets.US_ASCII); // never on the hot path
+        }
+        int digits = 1;
+        for (long v = value; v >= 10; v /= 10) {
+            digits++;
+        }
+        byte[] out = new byte[digits];
+        long v = value;
+        for (int i = digits - 1; i >= 0; i--) {
+            out[i] = (byte) ('0' + (v % 10));
+            v /= 10;
+        }
+        return out;
     }
 }

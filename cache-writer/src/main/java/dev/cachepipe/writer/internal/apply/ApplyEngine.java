@@ -73,6 +73,11 @@ public record ApplyEngine(RedisBatchWriter redis, RetryLoop redisRetry, Announce
         if (!written) {
             return null;
         }
+        return written(writes);
+    }
+
+    /** Every write has a definite reply: tells the driver, and returns those to announce. */
+    private List<PendingWrite> written(List<PendingWrite> writes) {
         hooks.written(writes);
         List<PendingWrite> announce = new ArrayList<>();
         for (PendingWrite w : writes) {
@@ -81,6 +86,39 @@ public record ApplyEngine(RedisBatchWriter redis, RetryLoop redisRetry, Announce
             }
         }
         return announce;
+    }
+
+    /**
+     * Sends {@code writes} to Redis without waiting for the replies: {@link #finishWrite} collects them (and retries
+     * what failed). Between the two the driver may read and decode its next batch; a later batch's writes may be sent
+     * before an earlier one's retries, which the version gate makes harmless (an older version never replaces a newer).
+     */
+    public RedisBatchWriter.Sent startWrite(List<PendingWrite> writes) {
+        return writes.isEmpty() ? null : redis.begin(writes, BatchTrailer.none());
+    }
+
+    /**
+     * Collects the replies of {@link #startWrite} and, if some failed, retries them as {@link #write} does.
+     *
+     * @return the writes to {@link #announce}, or null if the driver stopped first
+     */
+    public List<PendingWrite> finishWrite(List<PendingWrite> writes, RedisBatchWriter.Sent sent) {
+        if (sent == null) {
+            return List.of();
+        }
+        RedisBatchWriter.Attempt first = redis.end(sent);
+        hooks.attempted(first);
+        if (first.failure() != null) {
+            boolean written = redisRetry.run(() -> {
+                RedisBatchWriter.Attempt attempt = redis.attempt(writes, BatchTrailer.none());
+                hooks.attempted(attempt);
+                return attempt.failure();
+            });
+            if (!written) {
+                return null;
+            }
+        }
+        return written(writes);
     }
 
     /**

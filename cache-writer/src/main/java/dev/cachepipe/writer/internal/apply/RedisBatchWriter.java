@@ -109,45 +109,74 @@ public final class RedisBatchWriter implements AutoCloseable {
      * fails unless every write is done and the trailer was answered in this very attempt.
      */
     public Attempt attempt(List<PendingWrite> writes, BatchTrailer trailer) {
-        String notReady = ensureConnected();
-        if (notReady != null) {
-            return new Attempt(0, writes.size(), notReady, 0);
-        }
-        long t0 = System.nanoTime();
-        List<PendingWrite> todo = writes.stream().filter(w -> !w.done()).toList();
-        String failure = send(todo, trailer.calls(), trailer::answered);
-        long latency = System.nanoTime() - t0;
-        int failed = (int) writes.stream().filter(w -> !w.done()).count();
-        return new Attempt(todo.size(), failed, failure, latency);
+        return end(begin(writes, trailer));
     }
 
     /**
-     * One pipelined round trip: the writes, then the trailer, whose replies go to {@code trailerAnswered} if all of
-     * them came. Returns the first failure (of a write or of the trailer), or null.
+     * Script calls handed to the connection, whose replies {@link #end} collects. Between the two the caller may do
+     * other work (a rebuild decodes its next batch while Redis runs this one).
      */
-    private String send(List<PendingWrite> todo, List<ScriptCall> trailer, Consumer<long[]> trailerAnswered) {
+    public static final class Sent {
+        private final List<PendingWrite> writes;
+        private final String notReady;
+        private final List<PendingWrite> todo;
+        private final List<ScriptCall> trailer;
+        private final Consumer<long[]> trailerAnswered;
+        private final List<CompletableFuture<Long>> futures;
+        private final long[] ackAt;
+        private final long t0;
+
+        private Sent(
+                List<PendingWrite> writes,
+                String notReady,
+                List<PendingWrite> todo,
+                List<ScriptCall> trailer,
+                Consumer<long[]> trailerAnswered,
+                List<CompletableFuture<Long>> futures,
+                long[] ackAt,
+                long t0) {
+            this.writes = writes;
+            this.notReady = notReady;
+            this.todo = todo;
+            this.trailer = trailer;
+            this.trailerAnswered = trailerAnswered;
+            this.futures = futures;
+            this.ackAt = ackAt;
+            this.t0 = t0;
+        }
+    }
+
+    /** Sends, as one pipelined batch, every write that is not {@link PendingWrite#done()}, then the trailer's calls. */
+    public Sent begin(List<PendingWrite> writes, BatchTrailer trailer) {
+        String notReady = ensureConnected();
+        if (notReady != null) {
+            return new Sent(writes, notReady, null, null, null, null, null, 0);
+        }
+        long t0 = System.nanoTime();
+        List<PendingWrite> todo = writes.stream().filter(w -> !w.done()).toList();
+        List<ScriptCall> trailerCalls = trailer.calls();
         int n = todo.size();
-        List<ScriptCall> calls = new ArrayList<>(n + trailer.size());
+        List<ScriptCall> calls = new ArrayList<>(n + trailerCalls.size());
         for (PendingWrite w : todo) {
             calls.add(RedisScripts.call(w.mutation()));
         }
         List<CompletableFuture<Long>> futures;
-        if (cluster && !trailer.isEmpty()) {
+        if (cluster && !trailerCalls.isEmpty()) {
             // A cluster splits a pipeline per node and slot, and a redirected write reaches its node later: only
             // writes already acknowledged are surely ahead of the trailer on their node.
             futures = new ArrayList<>(scripts.callAll(calls));
             awaitEach(futures);
             boolean allDone = futures.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
             if (allDone) {
-                futures.addAll(scripts.callAll(trailer));
+                futures.addAll(scripts.callAll(trailerCalls));
             } else {
-                for (int i = 0; i < trailer.size(); i++) {
+                for (int i = 0; i < trailerCalls.size(); i++) {
                     futures.add(CompletableFuture.failedFuture(
                             new IllegalStateException("not sent: the batch's writes did not all succeed")));
                 }
             }
         } else {
-            calls.addAll(trailer);
+            calls.addAll(trailerCalls);
             futures = scripts.callAll(calls);
         }
         long[] ackAt = new long[n];
@@ -156,6 +185,34 @@ public final class RedisBatchWriter implements AutoCloseable {
             // Runs on the event loop: only takes the time of the reply.
             futures.get(i).whenComplete((r, e) -> ackAt[index] = System.currentTimeMillis());
         }
+        return new Sent(writes, null, todo, trailerCalls, trailer::answered, futures, ackAt, t0);
+    }
+
+    /**
+     * Waits for the replies of {@code sent} and records each definite one; writes whose outcome is unknown are marked
+     * so. The attempt fails unless every write is done and the trailer was answered.
+     */
+    public Attempt end(Sent sent) {
+        if (sent.notReady != null) {
+            return new Attempt(0, sent.writes.size(), sent.notReady, 0);
+        }
+        String failure = collect(sent.todo, sent.trailer, sent.trailerAnswered, sent.futures, sent.ackAt);
+        long latency = System.nanoTime() - sent.t0;
+        int failed = (int) sent.writes.stream().filter(w -> !w.done()).count();
+        return new Attempt(sent.todo.size(), failed, failure, latency);
+    }
+
+    /**
+     * Waits for the pipeline's replies: the writes', then the trailer's, which go to {@code trailerAnswered} if all of
+     * them came. Returns the first failure (of a write or of the trailer), or null.
+     */
+    private String collect(
+            List<PendingWrite> todo,
+            List<ScriptCall> trailer,
+            Consumer<long[]> trailerAnswered,
+            List<CompletableFuture<Long>> futures,
+            long[] ackAt) {
+        int n = todo.size();
         awaitEach(futures);
         String failure = null;
         boolean reconnect = false;

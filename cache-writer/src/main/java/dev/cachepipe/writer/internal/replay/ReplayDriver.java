@@ -354,13 +354,19 @@ public final class ReplayDriver {
      * older state.
      */
     static CacheMutation guardOf(CacheMutation m) {
-        return CacheMutation.newBuilder(m)
-                .setOp(MutationOp.FENCE)
-                .setVersion(m.getVersion() - 1)
-                .setPayload(null)
-                .setContentType(null)
-                .setTtlMillis(GUARD_TTL_MILLIS)
-                .build();
+        // a new record with every field set, not newBuilder(m), which deep-copies the payload it then drops
+        return new CacheMutation(
+                m.getKey(),
+                m.getEntityType(),
+                m.getEntityId(),
+                m.getVersion() - 1,
+                MutationOp.FENCE,
+                m.getOccurredAt(),
+                GUARD_TTL_MILLIS,
+                null,
+                null,
+                false,
+                m.getEventId());
     }
 
     /** The second pass: reads, coalesces and applies the records themselves, counted and announced. */
@@ -384,7 +390,11 @@ public final class ReplayDriver {
         return outcome;
     }
 
-    /** Reads, coalesces and applies batch after batch until every partition reached its end. */
+    /**
+     * Reads, coalesces and applies batch after batch until every partition reached its end. Two batches overlap: while
+     * Redis runs one batch's scripts, the next is read and decoded, then sent before the first one's replies are
+     * collected (and its writes announced).
+     */
     private Outcome pass(
             ReplaySource source,
             Coalescer coalescer,
@@ -392,6 +402,7 @@ public final class ReplayDriver {
             RebuildLease lease,
             BooleanSupplier cancelled,
             ObjLongConsumer<CoalescedBatch> applied) {
+        InFlight previous = null;
         while (!source.done()) {
             if (cancelled.getAsBoolean()) {
                 return Outcome.CANCELLED;
@@ -408,12 +419,42 @@ public final class ReplayDriver {
             batch.skipped()
                     .forEach(s ->
                             log.debug("Skipping mutation record at {}@{}: {}", s.partition(), s.offset(), s.reason()));
-            if (!engine.apply(batch.writes())) {
+            long read = source.advance(); // the records read so far
+            InFlight current = new InFlight(batch, engine.startWrite(batch.writes()), read);
+            if (previous != null && !previous.finish(engine, applied)) {
+                current.abandon(engine);
                 return Outcome.CANCELLED;
             }
-            applied.accept(batch, source.advance()); // the records read so far
+            previous = current;
+        }
+        if (previous != null && !previous.finish(engine, applied)) {
+            return Outcome.CANCELLED;
         }
         return Outcome.COMPLETED;
+    }
+
+    /** A batch whose scripts are on their way to Redis. */
+    private record InFlight(CoalescedBatch batch, RedisBatchWriter.Sent sent, long read) {
+        /** Collects the replies (retrying what failed), announces, reports; false if the driver stopped first. */
+        boolean finish(ApplyEngine engine, ObjLongConsumer<CoalescedBatch> applied) {
+            List<PendingWrite> changed = engine.finishWrite(batch.writes(), sent);
+            if (changed == null) {
+                return false;
+            }
+            dev.cachepipe.writer.internal.apply.Announcer.Announcement a = engine.announce(changed);
+            if (a == null || !a.finish()) {
+                return false;
+            }
+            applied.accept(batch, read);
+            return true;
+        }
+
+        /** The driver stops: the replies are collected (so that nothing is left pending on the connection), no more. */
+        void abandon(ApplyEngine engine) {
+            if (sent != null) {
+                engine.redis().end(sent);
+            }
+        }
     }
 
     /** Only the records before the captured end; of one entity type if asked; each with the TTL it has left. */
@@ -450,9 +491,10 @@ public final class ReplayDriver {
     static CacheMutation remainingTtl(CacheMutation m, long nowMillis) {
         long left = m.getOccurredAt().toEpochMilli() + m.getTtlMillis() - nowMillis;
         long ttl = left <= 0 ? ReplayCounts.EXPIRED_TTL_MILLIS : Math.min(m.getTtlMillis(), left);
-        return ttl == m.getTtlMillis()
-                ? m
-                : CacheMutation.newBuilder(m).setTtlMillis(ttl).build();
+        if (ttl != m.getTtlMillis()) {
+            m.setTtlMillis(ttl); // the record was decoded for this write alone: no copy (newBuilder deep-copies)
+        }
+        return m;
     }
 
     /** The guards of the first pass: nothing counted, nothing announced (a guard is not news for L1). */
