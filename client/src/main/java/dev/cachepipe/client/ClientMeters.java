@@ -37,6 +37,11 @@ public final class ClientMeters {
     public static final String REDIS_AVAILABLE = PREFIX + "redis.available";
     /** Timer (p50, p99 published): from the Redis write to the invalidation being applied to L1. */
     public static final String INVALIDATION_DELAY = PREFIX + "invalidation.delay";
+    /**
+     * Timer (p50, p99, p99.9 published): from the domain event's {@code occurredAt} to its invalidation being applied
+     * to this client's L1, the freshness an application sees end to end (clocks of the producer and this machine).
+     */
+    public static final String FRESHNESS = PREFIX + "freshness";
     /** Timer (p50, p99 published): Redis round trips of the client, by {@link #OP}. */
     public static final String L2_LATENCY = PREFIX + "l2.latency";
     /** Timer (p50, p99 published): time spent in loaders, by {@link #ENTITY} and {@link #RESULT}. */

@@ -146,6 +146,10 @@ public final class Pipeline implements AutoCloseable {
         // from holding one topic back until the other has data (Kafka's default, 0, also costs a lag check and a
         // formatted trace message per record while a partition is empty): process what is there at once.
         props.putIfAbsent(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, "-1");
+        // At a trickle of events a fetch that returns at the first record costs a round trip per record (and the
+        // broker's CPU): wait up to 5 ms for 64 KB instead (a backlog fills that at once)
+        props.putIfAbsent(StreamsConfig.mainConsumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), "65536");
+        props.putIfAbsent(StreamsConfig.mainConsumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), "5");
         // A mutation is its payload plus a few ids: let the largest allowed payload through.
         props.putIfAbsent(
                 StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),

@@ -41,6 +41,7 @@ public final class ClientMetrics implements AutoCloseable {
     private final AtomicLong listenerLag = new AtomicLong();
     private final AtomicLong listenerConnected = new AtomicLong();
     private final Timer invalidationDelay;
+    private final Timer freshness;
     private final Timer l2Read;
     private final Timer l2ReadAll;
     private final Timer l2Fill;
@@ -75,6 +76,11 @@ public final class ClientMetrics implements AutoCloseable {
                 .description("From the Redis write (writtenAt) to the invalidation being applied to L1")
                 .tags(tags)
                 .publishPercentiles(0.5, 0.99)
+                .register(registry));
+        this.freshness = register(Timer.builder(FRESHNESS)
+                .description("From the domain event's occurredAt to its invalidation being applied to L1")
+                .tags(tags)
+                .publishPercentiles(0.5, 0.99, 0.999)
                 .register(registry));
         this.l2Read = l2Timer(OP_READ);
         this.l2ReadAll = l2Timer(OP_READ_ALL);
@@ -118,6 +124,10 @@ public final class ClientMetrics implements AutoCloseable {
 
     public void listenerConnected(boolean connected) {
         listenerConnected.set(connected ? 1 : 0);
+    }
+
+    public Timer freshness() {
+        return freshness;
     }
 
     public Timer invalidationDelay() {

@@ -59,6 +59,8 @@ public final class LiveWriter implements AutoCloseable {
 
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+    /** The longest the writer leaves acknowledged offsets uncommitted while it is busy. */
+    static final Duration COMMIT_INTERVAL = Duration.ofMillis(100);
 
     private final WriterConfig config;
     private final Lifecycle lifecycle = new Lifecycle();
@@ -84,6 +86,8 @@ public final class LiveWriter implements AutoCloseable {
     private boolean released; // guarded by this: the clients were closed
     /** The last batch written to Redis, while Kafka acknowledges its invalidations (writer thread only). */
     private InFlight inFlight;
+
+    private long lastCommitNanos = System.nanoTime();
 
     public LiveWriter(WriterConfig config, RedisTarget redisUri, MeterRegistry registry) {
         this.config = config;
@@ -240,11 +244,12 @@ public final class LiveWriter implements AutoCloseable {
                 redisHealth.down(failure);
             }
             while (!lifecycle.closing()) {
-                commit();
+                commitIfDue();
                 ConsumerRecords<String, byte[]> records = consumer.poll(POLL_TIMEOUT);
                 updateLag();
                 if (records.isEmpty()) {
                     finishInFlight(); // nothing more came: commit the last batch now
+                    commit();
                     probes.probeIfDue();
                 } else {
                     process(records);
@@ -349,7 +354,7 @@ public final class LiveWriter implements AutoCloseable {
             }
             if (done) {
                 ledger.acknowledged(f.nextOffsets());
-                commit();
+                commitIfDue();
             }
             return done;
         } finally {
@@ -389,8 +394,21 @@ public final class LiveWriter implements AutoCloseable {
 
     /** Commits what the ledger holds; a refusal counts as a Kafka retry. */
     private void commit() {
+        lastCommitNanos = System.nanoTime();
         if (!ledger.commitPending()) {
             metrics.kafkaRetry();
+        }
+    }
+
+    /**
+     * Commits unless the last commit is less than {@link #COMMIT_INTERVAL} ago: at a few records per poll, a
+     * synchronous commit per batch cost a round trip (and a write to the offsets topic) per event. What is not
+     * committed yet is at most written again after a crash (the scripts are idempotent); a rebalance, an idle poll and
+     * the shutdown commit at once.
+     */
+    private void commitIfDue() {
+        if (System.nanoTime() - lastCommitNanos >= COMMIT_INTERVAL.toNanos()) {
+            commit();
         }
     }
 
