@@ -27,14 +27,14 @@ public final class Announcer implements AutoCloseable {
 
     /**
      * @param producerFactory called once, when the first invalidation is due (a rebuild may need none)
-     * @param published told how many invalidations Kafka acknowledged, after every round
+     * @param published told of each invalidation Kafka acknowledged, as its acknowledgement arrives (producer thread)
      */
     public Announcer(
             Supplier<KafkaProducer<String, byte[]>> producerFactory,
             String topic,
             RetryLoop retry,
             IntConsumer published) {
-        this.senderFactory = () -> new InvalidationSender(producerFactory.get(), topic);
+        this.senderFactory = () -> new InvalidationSender(producerFactory.get(), topic, published);
         this.retry = retry;
         this.published = published;
     }
@@ -100,16 +100,12 @@ public final class Announcer implements AutoCloseable {
             left.first = first;
             return owner.retry.run(() -> {
                 InvalidationSender.Outcome outcome;
-                int count;
                 if (left.first != null) {
-                    count = left.first.invalidations().size();
                     outcome = sender.await(left.first);
                     left.first = null;
                 } else {
-                    count = left.invalidations.size();
                     outcome = sender.sendAll(left.invalidations);
                 }
-                owner.published.accept(count - outcome.failed().size());
                 left.invalidations = outcome.failed();
                 return outcome.done()
                         ? null
@@ -128,10 +124,7 @@ public final class Announcer implements AutoCloseable {
             }
             InvalidationSender.Sent first = sent;
             sent = null;
-            InvalidationSender.Outcome outcome = sender.await(first);
-            owner.published.accept(
-                    first.invalidations().size() - outcome.failed().size());
-            return outcome.done();
+            return sender.await(first).done();
         }
     }
 

@@ -34,10 +34,17 @@ final class InvalidationSender implements AutoCloseable {
         }
     }
 
-    /** Sends to {@code topic} with {@code producer}, which it owns (and closes). */
-    InvalidationSender(KafkaProducer<String, byte[]> producer, String topic) {
+    private final java.util.function.IntConsumer acknowledged;
+
+    /**
+     * Sends to {@code topic} with {@code producer}, which it owns (and closes); {@code acknowledged} is told of each
+     * invalidation Kafka acknowledged as the acknowledgement arrives (on the producer's I/O thread).
+     */
+    InvalidationSender(
+            KafkaProducer<String, byte[]> producer, String topic, java.util.function.IntConsumer acknowledged) {
         this.producer = producer;
         this.topic = topic;
+        this.acknowledged = acknowledged;
     }
 
     String topic() {
@@ -105,7 +112,11 @@ final class InvalidationSender implements AutoCloseable {
 
     private Future<RecordMetadata> send(CacheInvalidation inv) {
         try {
-            return producer.send(new ProducerRecord<>(topic, inv.getKey(), serde.encode(inv)));
+            return producer.send(new ProducerRecord<>(topic, inv.getKey(), serde.encode(inv)), (metadata, error) -> {
+                if (error == null) {
+                    acknowledged.accept(1);
+                }
+            });
         } catch (InterruptException e) {
             throw e;
         } catch (KafkaException e) {

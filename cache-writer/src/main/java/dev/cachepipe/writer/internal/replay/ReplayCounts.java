@@ -19,7 +19,8 @@ final class ReplayCounts {
     private long duplicate;
     private long expired;
     private long filtered;
-    private long invalidations;
+    /** Added to on the producer's I/O thread as acknowledgements arrive. */
+    private final java.util.concurrent.atomic.LongAdder invalidations = new java.util.concurrent.atomic.LongAdder();
 
     ReplayCounts(ReplayMetrics metrics) {
         this.metrics = metrics;
@@ -69,7 +70,7 @@ final class ReplayCounts {
     }
 
     void published(int count) {
-        invalidations += count;
+        invalidations.add(count);
         metrics.published(count);
     }
 
@@ -89,7 +90,7 @@ final class ReplayCounts {
                 duplicate,
                 expired,
                 filtered,
-                invalidations,
+                invalidations.sum(),
                 Duration.ofNanos(System.nanoTime() - t0));
     }
 }
