@@ -59,7 +59,7 @@ import picocli.CommandLine.Option;
  * Zipf(0.99)-distributed ids at ten times the event rate and the share of reads served from L1 is reported. The last
  * line holds the figures as {@code key=value} tokens.
  *
- * <pre>bench/freshness-run [--rate 1000 --rate 5000 --rate 10000] [--warmup 10] [--measure 30]</pre>
+ * <pre>bench/freshness-run [--rate 1000 --rate 5000 --rate 10000] [--warmup 30] [--measure 30]</pre>
  */
 @Command(
         name = "freshness-run",
@@ -74,8 +74,8 @@ public final class FreshnessRun implements Callable<Integer> {
 
     @Option(
             names = "--warmup",
-            defaultValue = "10",
-            description = "seconds before measuring (default ${DEFAULT-VALUE})")
+            defaultValue = "30",
+            description = "seconds before measuring, for the JIT and the caches (default ${DEFAULT-VALUE})")
     int warmupSeconds;
 
     @Option(names = "--measure", defaultValue = "30", description = "seconds measured (default ${DEFAULT-VALUE})")
