@@ -47,6 +47,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -93,19 +94,8 @@ public final class FreshnessRun implements Callable<Integer> {
             description = "client reads per event (default ${DEFAULT-VALUE})")
     int readRatio;
 
-    @Option(
-            names = "--kafka-property",
-            paramLabel = "KEY=VALUE",
-            description = "A kafka.properties entry for `cachepipe run` (repeatable), e.g. fetch.max.wait.ms=5")
-    Map<String, String> kafkaProperties = new java.util.LinkedHashMap<>();
-
-    @Option(
-            names = "--jvm-options",
-            defaultValue = "-Xmx256m",
-            paramLabel = "OPTIONS",
-            description = "JVM options of the `cachepipe run` process, space-separated (default: ${DEFAULT-VALUE},"
-                    + " what the launcher gives `run`)")
-    String jvmOptions;
+    @Mixin
+    RunOptions runOptions = new RunOptions();
 
     private static final String TYPE = "item";
     private static final String PREFIX = "fresh";
@@ -136,21 +126,10 @@ public final class FreshnessRun implements Callable<Integer> {
             rates = List.of(1000, 5000, 10000);
         }
         Path work = Files.createTempDirectory("cachepipe-freshness-run");
-        ChildJvm broker = ChildJvm.start(
-                List.of("-Xmx512m"),
-                BrokerMain.class.getName(),
-                List.of(work.resolve("kafka").toString()),
-                work.resolve("broker.log"));
         List<Figures> all = new ArrayList<>();
-        try {
-            String bootstrap =
-                    broker.awaitLine(l -> l.startsWith("bootstrap="), 120).substring("bootstrap=".length());
-            StringBuilder props = new StringBuilder();
-            kafkaProperties.forEach((k, v) ->
-                    props.append(", '").append(k).append("': '").append(v).append("'"));
-            String kafka = "kafka: {bootstrapServers: '" + bootstrap + "', applicationId: cachepipe-freshness,"
-                    + " stateDir: '" + work.resolve("state") + "'"
-                    + (props.length() == 0 ? "" : ", properties: {" + props.substring(2) + "}") + "}\n";
+        try (BrokerMain.Broker broker = BrokerMain.startIn(work)) {
+            String bootstrap = broker.bootstrap();
+            String kafka = runOptions.kafkaYaml(bootstrap, "cachepipe-freshness", work.resolve("state"));
             String rest = "topics: {partitions: 3, mutations: fresh.mutations, invalidations: fresh.invalidations,"
                     + " deadLetter: fresh.dlq}\n"
                     + "entities:\n  " + TYPE + ": {topics: [fresh.items], mode: write-through, ttl: 1h,"
@@ -162,14 +141,18 @@ public final class FreshnessRun implements Callable<Integer> {
                 String runConfig =
                         kafka + "redis: {uri: '" + infra.redisUris() + "', keyPrefix: " + PREFIX + "}\n" + rest;
                 try (PipelineProcess pipeline = PipelineProcess.start(
-                        runConfig,
-                        List.of(jvmOptions.trim().split("\\s+")),
-                        Files.createDirectories(work.resolve("run")))) {
+                        runConfig, runOptions.jvmOptions(), Files.createDirectories(work.resolve("run")))) {
                     System.out.println("cachepipe run in its own process; its log: " + pipeline.log());
                     Publisher publisher = new Publisher(bootstrap, "fresh.items", entities);
                     try {
                         for (int rate : rates) {
-                            Figures f = measure(rate, bootstrap, infra.redisUris(), publisher, pipeline, broker.pid());
+                            Figures f = measure(
+                                    rate,
+                                    bootstrap,
+                                    infra.redisUris(),
+                                    publisher,
+                                    pipeline,
+                                    broker.jvm().pid());
                             all.add(f);
                         }
                     } finally {
@@ -178,7 +161,6 @@ public final class FreshnessRun implements Callable<Integer> {
                 }
             }
         } finally {
-            broker.closeInputAndStop(30);
             LoadRun.deleteRecursively(work);
         }
         StringBuilder summary = new StringBuilder();

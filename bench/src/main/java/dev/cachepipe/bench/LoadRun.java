@@ -24,6 +24,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -69,20 +70,8 @@ public final class LoadRun implements Callable<Integer> {
                     + " figures next to the standalone ones (default: standalone only)")
     int redisCluster;
 
-    @Option(
-            names = "--jvm-options",
-            defaultValue = "-Xmx256m",
-            paramLabel = "OPTIONS",
-            description = "JVM options of the `cachepipe run` process, space-separated, e.g. \"-Xmx256m"
-                    + " -XX:StartFlightRecording=filename=run.jfr\" (default: ${DEFAULT-VALUE}, what the launcher"
-                    + " gives `run`)")
-    String jvmOptions;
-
-    @Option(
-            names = "--kafka-property",
-            paramLabel = "KEY=VALUE",
-            description = "A kafka.properties entry for `cachepipe run` (repeatable), e.g. producer.linger.ms=20")
-    Map<String, String> kafkaProperties = new java.util.LinkedHashMap<>();
+    @Mixin
+    RunOptions runOptions = new RunOptions();
 
     @Option(
             names = "--keep",
@@ -112,24 +101,14 @@ public final class LoadRun implements Callable<Integer> {
         }
         Path work = Files.createTempDirectory("cachepipe-load-run");
         List<Figures> runs = new ArrayList<>();
-        ChildJvm broker = null;
-        try {
-            broker = ChildJvm.start(
-                    List.of("-Xmx512m"),
-                    BrokerMain.class.getName(),
-                    List.of(work.resolve("kafka").toString()),
-                    work.resolve("broker.log"));
-            String bootstrap =
-                    broker.awaitLine(l -> l.startsWith("bootstrap="), 120).substring("bootstrap=".length());
-            System.out.println("broker in its own process (pid " + broker.pid() + "): " + bootstrap);
-            runs.add(run(bootstrap, broker.pid(), work, 0));
+        try (BrokerMain.Broker broker = BrokerMain.startIn(work)) {
+            String bootstrap = broker.bootstrap();
+            System.out.println("broker in its own process (pid " + broker.jvm().pid() + "): " + bootstrap);
+            runs.add(run(bootstrap, broker.jvm().pid(), work, 0));
             if (redisCluster > 0) {
-                runs.add(run(bootstrap, broker.pid(), work, redisCluster));
+                runs.add(run(bootstrap, broker.jvm().pid(), work, redisCluster));
             }
         } finally {
-            if (broker != null) {
-                broker.closeInputAndStop(30);
-            }
             if (keep) {
                 System.out.println("work directory kept: " + work);
             } else {
@@ -201,8 +180,7 @@ public final class LoadRun implements Callable<Integer> {
         String sourceTopics =
                 entityTypes.replace("users.events", appId + ".users").replace("products.events", appId + ".products");
         CachepipeConfig config = CachepipeConfig.parse(
-                "kafka: {bootstrapServers: '" + bootstrap + "', applicationId: " + appId + ", stateDir: '"
-                        + work.resolve(appId + "-state") + "'}\n"
+                new RunOptions().kafkaYaml(bootstrap, appId, work.resolve(appId + "-state"))
                         + "redis: {uri: embedded, keyPrefix: load}\n"
                         + topics
                         + sourceTopics,
@@ -225,13 +203,7 @@ public final class LoadRun implements Callable<Integer> {
                     oracle.entityCount(),
                     seconds(System.nanoTime() - t0));
 
-            StringBuilder props = new StringBuilder();
-            kafkaProperties.forEach((k, v) ->
-                    props.append(", '").append(k).append("': '").append(v).append("'"));
-            String runConfig = "kafka: {bootstrapServers: '" + bootstrap + "', applicationId: " + appId
-                    + ", stateDir: '" + work.resolve(appId + "-state") + "'"
-                    + (props.length() == 0 ? "" : ", properties: {" + props.substring(2) + "}")
-                    + "}\n"
+            String runConfig = runOptions.kafkaYaml(bootstrap, appId, work.resolve(appId + "-state"))
                     + "redis: {uri: '" + infra.redisUris() + "', mode: "
                     + (clusterMasters > 0 ? "cluster" : "standalone")
                     + ", keyPrefix: load}\n"
@@ -246,9 +218,7 @@ public final class LoadRun implements Callable<Integer> {
             double machineBusy;
             double rss;
             Path runDir = Files.createDirectories(work.resolve(appId));
-            List<String> opts =
-                    jvmOptions.isBlank() ? List.of() : List.of(jvmOptions.trim().split("\\s+"));
-            try (PipelineProcess pipeline = PipelineProcess.start(runConfig, opts, runDir)) {
+            try (PipelineProcess pipeline = PipelineProcess.start(runConfig, runOptions.jvmOptions(), runDir)) {
                 System.out.println("cachepipe run in its own process; its log: " + pipeline.log());
                 PipelineProcess.Cpu before = pipeline.cpu();
                 double brokerBefore = ProcStat.processCpuSeconds(brokerPid);

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -61,6 +62,9 @@ public final class RebuildRun implements Callable<Integer> {
             description = "redis-benchmark requests per variant (default ${DEFAULT-VALUE})")
     int benchmarkRequests;
 
+    @Mixin
+    RunOptions runOptions = new RunOptions();
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new RebuildRun()).execute(args));
     }
@@ -68,17 +72,9 @@ public final class RebuildRun implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path work = Files.createTempDirectory("cachepipe-rebuild-run");
-        ChildJvm broker = ChildJvm.start(
-                List.of("-Xmx512m"),
-                BrokerMain.class.getName(),
-                List.of(work.resolve("kafka").toString()),
-                work.resolve("broker.log"));
-        try {
-            String bootstrap =
-                    broker.awaitLine(l -> l.startsWith("bootstrap="), 120).substring("bootstrap=".length());
-            return run(bootstrap, work);
+        try (BrokerMain.Broker broker = BrokerMain.startIn(work)) {
+            return run(broker.bootstrap(), work);
         } finally {
-            broker.closeInputAndStop(30);
             LoadRun.deleteRecursively(work);
         }
     }
@@ -91,8 +87,7 @@ public final class RebuildRun implements Callable<Integer> {
                 """;
         String topics = "topics: {partitions: 3, mutations: rebuild.mutations, invalidations: rebuild.invalidations,"
                 + " deadLetter: rebuild.dlq}\n";
-        String kafka = "kafka: {bootstrapServers: '" + bootstrap + "', applicationId: cachepipe-rebuild-run,"
-                + " stateDir: '" + work.resolve("state") + "'}\n";
+        String kafka = runOptions.kafkaYaml(bootstrap, "cachepipe-rebuild-run", work.resolve("state"));
         CachepipeConfig config = CachepipeConfig.parse(
                 kafka + "redis: {uri: embedded, keyPrefix: rb}\n" + topics + entityTypes, Map.of());
         try (Infrastructure infra = Infrastructure.start(config, 0)) {
@@ -107,7 +102,7 @@ public final class RebuildRun implements Callable<Integer> {
             String runConfig =
                     kafka + "redis: {uri: '" + infra.redisUris() + "', keyPrefix: rb}\n" + topics + entityTypes;
             try (PipelineProcess pipeline = PipelineProcess.start(
-                    runConfig, List.of("-Xmx256m"), Files.createDirectories(work.resolve("run")))) {
+                    runConfig, runOptions.jvmOptions(), Files.createDirectories(work.resolve("run")))) {
                 LoadRun.awaitDrained(config, infra, Duration.ofMinutes(10), pipeline);
             }
             int port = URI.create(infra.redisUris()).getPort();

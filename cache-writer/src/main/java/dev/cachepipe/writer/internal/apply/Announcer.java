@@ -22,7 +22,6 @@ import org.slf4j.LoggerFactory;
 public final class Announcer implements AutoCloseable {
     private final Supplier<InvalidationSender> senderFactory;
     private final RetryLoop retry;
-    private final IntConsumer published;
     private InvalidationSender sender;
 
     /**
@@ -36,7 +35,6 @@ public final class Announcer implements AutoCloseable {
             IntConsumer published) {
         this.senderFactory = () -> new InvalidationSender(producerFactory.get(), topic, published);
         this.retry = retry;
-        this.published = published;
     }
 
     /** Creates the producer now (the live writer fails at construction rather than at its first write). */

@@ -116,35 +116,15 @@ public final class RedisBatchWriter implements AutoCloseable {
      * Script calls handed to the connection, whose replies {@link #end} collects. Between the two the caller may do
      * other work (a rebuild decodes its next batch while Redis runs this one).
      */
-    public static final class Sent {
-        private final List<PendingWrite> writes;
-        private final String notReady;
-        private final List<PendingWrite> todo;
-        private final List<ScriptCall> trailer;
-        private final Consumer<long[]> trailerAnswered;
-        private final List<CompletableFuture<Long>> futures;
-        private final long[] ackAt;
-        private final long t0;
-
-        private Sent(
-                List<PendingWrite> writes,
-                String notReady,
-                List<PendingWrite> todo,
-                List<ScriptCall> trailer,
-                Consumer<long[]> trailerAnswered,
-                List<CompletableFuture<Long>> futures,
-                long[] ackAt,
-                long t0) {
-            this.writes = writes;
-            this.notReady = notReady;
-            this.todo = todo;
-            this.trailer = trailer;
-            this.trailerAnswered = trailerAnswered;
-            this.futures = futures;
-            this.ackAt = ackAt;
-            this.t0 = t0;
-        }
-    }
+    public record Sent(
+            List<PendingWrite> writes,
+            String notReady,
+            List<PendingWrite> todo,
+            List<ScriptCall> trailer,
+            Consumer<long[]> trailerAnswered,
+            List<CompletableFuture<Long>> futures,
+            long[] ackAt,
+            long t0) {}
 
     /** Sends, as one pipelined batch, every write that is not {@link PendingWrite#done()}, then the trailer's calls. */
     public Sent begin(List<PendingWrite> writes, BatchTrailer trailer) {
@@ -193,13 +173,13 @@ public final class RedisBatchWriter implements AutoCloseable {
      * so. The attempt fails unless every write is done and the trailer was answered.
      */
     public Attempt end(Sent sent) {
-        if (sent.notReady != null) {
-            return new Attempt(0, sent.writes.size(), sent.notReady, 0);
+        if (sent.notReady() != null) {
+            return new Attempt(0, sent.writes().size(), sent.notReady(), 0);
         }
-        String failure = collect(sent.todo, sent.trailer, sent.trailerAnswered, sent.futures, sent.ackAt);
-        long latency = System.nanoTime() - sent.t0;
-        int failed = (int) sent.writes.stream().filter(w -> !w.done()).count();
-        return new Attempt(sent.todo.size(), failed, failure, latency);
+        String failure = collect(sent.todo(), sent.trailer(), sent.trailerAnswered(), sent.futures(), sent.ackAt());
+        long latency = System.nanoTime() - sent.t0();
+        int failed = (int) sent.writes().stream().filter(w -> !w.done()).count();
+        return new Attempt(sent.todo().size(), failed, failure, latency);
     }
 
     /**

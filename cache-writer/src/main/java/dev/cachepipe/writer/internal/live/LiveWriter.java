@@ -144,7 +144,7 @@ public final class LiveWriter implements AutoCloseable {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             if (inFlight != null && partitions.stream().anyMatch(inFlight.partitions()::contains)) {
-                finishInFlightOnce(null); // acknowledged: committed below with the revoked partitions
+                finishInFlightOnce(); // acknowledged: committed below with the revoked partitions
             }
             ledger.onPartitionsRevoked(partitions);
             watermarks.removed(partitions);
@@ -161,7 +161,7 @@ public final class LiveWriter implements AutoCloseable {
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
             if (inFlight != null && partitions.stream().anyMatch(inFlight.partitions()::contains)) {
-                finishInFlightOnce(partitions); // dropped: its partitions are someone else's now
+                inFlight = null; // dropped, not committed: its partitions are someone else's now
             }
             ledger.onPartitionsLost(partitions);
             watermarks.removed(partitions);
@@ -367,14 +367,10 @@ public final class LiveWriter implements AutoCloseable {
      * In a rebalance callback or on the way out, where no retry loop may run: a flush, and the batch in flight is
      * committed if Kafka acknowledged it all, else dropped (reprocessed by whoever owns its partitions next).
      */
-    private void finishInFlightOnce(Collection<TopicPartition> unless) {
+    private void finishInFlightOnce() {
         InFlight f = inFlight;
-        if (f == null) {
-            return;
-        }
         inFlight = null;
-        boolean lost = unless != null && unless.stream().anyMatch(f.partitions()::contains);
-        if (!lost && f.announcement().finishOnce()) {
+        if (f != null && f.announcement().finishOnce()) {
             ledger.acknowledged(f.nextOffsets());
         }
     }
@@ -513,7 +509,7 @@ public final class LiveWriter implements AutoCloseable {
     private void shutDownFromRunner() {
         try {
             if (!lifecycle.failed()) {
-                finishInFlightOnce(null);
+                finishInFlightOnce();
             }
             if (ledger.hasPending() && !lifecycle.failed()) {
                 try {
