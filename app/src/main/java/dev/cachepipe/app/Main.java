@@ -2,6 +2,7 @@ package dev.cachepipe.app;
 
 import dev.cachepipe.app.cli.InspectCommand;
 import dev.cachepipe.app.cli.PublishCommand;
+import dev.cachepipe.app.cli.PurgeCommand;
 import dev.cachepipe.app.cli.RebuildCommand;
 import dev.cachepipe.app.cli.RunCommand;
 import dev.cachepipe.app.cli.StatsCommand;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             InspectCommand.class,
             RebuildCommand.class,
+            PurgeCommand.class,
             PublishCommand.class,
             StatsCommand.class,
             CommandLine.HelpCommand.class

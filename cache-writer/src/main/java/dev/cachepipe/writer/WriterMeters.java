@@ -76,6 +76,14 @@ public final class WriterMeters {
     /** Gauge: records the current rebuild has still to read. */
     public static final String REBUILD_REMAINING = REBUILD_PREFIX + "remaining";
 
+    /** Counter: purges ({@code cachepipe purge}, {@link CachePurge}) that ended, tags {@code entity_type}, {@link #OUTCOME}. */
+    public static final String PURGES = "cachepipe.purges";
+    /**
+     * Counter: entries purges examined, tags {@code entity_type} and {@link #OUTCOME} {@code fenced}, {@code newer}
+     * (an event landed meanwhile and was kept), {@code unchanged} (a fence or tombstone already), {@code gone}.
+     */
+    public static final String PURGE_ENTRIES = "cachepipe.purge.entries";
+
     /** Tag: what a write or a rebuild came to. */
     public static final String OUTCOME = "outcome";
     /** Tag: the entity type of a write ({@code other} for a name that is not a valid entity type). */

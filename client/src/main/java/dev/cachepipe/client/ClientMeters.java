@@ -23,6 +23,11 @@ public final class ClientMeters {
     public static final String DECODE_ERRORS = PREFIX + "decode.errors";
     /** Function counter: load leases by {@link #RESULT} acquired, waited, wait_timeout. */
     public static final String LEASES = PREFIX + "leases";
+    /**
+     * Function counter: purges ({@code cachepipe purge}) the listener applied to L1, by {@link #ENTITY}: each dropped
+     * the entity type's (or an id prefix's) entries.
+     */
+    public static final String PURGES = PREFIX + "purges";
     /** Function counter: times the listener cleared L1, by {@link #REASON}. */
     public static final String RESYNCS = PREFIX + "resyncs";
     /** Gauge: entries in L1 (estimated), by {@link #ENTITY}. */

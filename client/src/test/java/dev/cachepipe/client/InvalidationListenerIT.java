@@ -138,6 +138,49 @@ class InvalidationListenerIT {
     }
 
     @Test
+    void shouldDropAnIdPrefixThenTheWholeTypeFromL1WhenPurgesAreAnnouncedOnEveryPartition() {
+        EntityCache<Item> a = items();
+        for (String id : List.of("10", "11", "20")) {
+            writer.upsert("item", new Item(id, 1, "v1"), false);
+            a.get(id);
+        }
+
+        writer.publishPurge("item", "1", true);
+
+        await().atMost(WAIT).until(() -> local(a, "10") == null && local(a, "11") == null);
+        assertThat(local(a, "20")).isEqualTo(L1Entry.value(1, new Item("20", 1, "v1")));
+        assertThat(a.stats().resyncs()).as("a purge is not a resync").isZero();
+
+        writer.publishPurge("item", "", true);
+
+        await().atMost(WAIT).until(() -> local(a, "20") == null);
+    }
+
+    @Test
+    void shouldIgnoreAPurgeAnnouncementAsAClientOfThePreviousReleaseDoes() {
+        String single = TestInfra.unique("listener-purge");
+        kafka.createTopic(single, 1, java.util.Map.of()); // one partition: the marker is read after the purge
+        EntityCache<Item> a = items(TestInfra.client(redis, kafka, single, prefix));
+        try (SimulatedWriter ours = new SimulatedWriter(redis.uri(), kafka.bootstrapServers(), single, prefix)) {
+            ours.upsert("item", new Item("1", 1, "v1"), false);
+            ours.upsert("item", new Item("2", 1, "v1"), false);
+            a.get("1");
+            a.get("2");
+
+            // without the header, this client takes the path the previous release's listener takes for every record
+            ours.publishPurge("item", "", false);
+            ours.publishPurge("item", "1", false);
+            ours.upsert("item", new Item("2", 2, "marker"), true);
+
+            await().atMost(WAIT)
+                    .until(() -> local(a, "2") != null && local(a, "2").version() == 2);
+        }
+        assertThat(local(a, "1")).isEqualTo(L1Entry.value(1, new Item("1", 1, "v1")));
+        assertThat(a.stats().resyncs()).isZero();
+        assertThat(a.stats().invalidationsApplied()).isEqualTo(1);
+    }
+
+    @Test
     void shouldClearL1AndCountAResyncWhenTheListenerFallsBehind() {
         EntityCache<Item> a = items(
                 TestInfra.client(redis, kafka, topic, prefix).listenerMaxLag(20).kafkaProperty("max.poll.records", 1));

@@ -181,6 +181,28 @@ final class SimulatedWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Publishes a purge announcement of {@code type} ids starting with {@code idPrefix} as {@code cachepipe purge}
+     * does, and waits; {@code withHeader} false: the record as a client of the previous release sees it (it knows no
+     * header).
+     */
+    void publishPurge(String type, String idPrefix, boolean withHeader) {
+        CacheInvalidation inv =
+                dev.cachepipe.schemas.PurgeAnnouncement.of(prefix, type, idPrefix, Instant.now(), Instant.now());
+        ProducerRecord<String, byte[]> r = new ProducerRecord<>(topic, inv.getKey(), serde.encode(inv));
+        if (withHeader) {
+            r.headers().add(RedisLayout.PURGE_HEADER, new byte[] {'1'});
+        }
+        try {
+            producer.send(r).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
     /** Publishes without waiting (the monotonic test's writer flushes itself). */
     void publishAsync(CacheInvalidation inv) {
         producer.send(new ProducerRecord<>(topic, inv.getKey(), serde.encode(inv)));

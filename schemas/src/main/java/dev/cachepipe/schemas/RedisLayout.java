@@ -89,6 +89,21 @@ public final class RedisLayout {
         return mutationsTopic + ':' + partition;
     }
 
+    /**
+     * Kafka record header of a purge announcement on the invalidations topic (value {@code 1}). Such a record is a
+     * {@code CacheInvalidation} of the unchanged schema whose {@code entityType} is the purged type, whose {@code
+     * entityId} is the purged id prefix (empty: every id) and whose {@code key} is {@link #purgeKey}: a key that names
+     * no entry, so a client that does not know purges ignores the record as "another key prefix".
+     */
+    public static final String PURGE_HEADER = "cachepipe.purge";
+
+    /** {@code <keyPrefix>:@purge:<entityType>:<idPrefix>}: the key of a purge announcement (see {@link #PURGE_HEADER}). */
+    public static String purgeKey(String prefix, String entityType, String idPrefix) {
+        Objects.requireNonNull(prefix, "prefix");
+        Objects.requireNonNull(entityType, "entityType");
+        return prefix + ":@purge:" + entityType + ':' + Objects.requireNonNull(idPrefix, "idPrefix");
+    }
+
     /** An entry key taken apart. */
     public record EntryKey(String entityType, String entityId) {}
 

@@ -11,13 +11,7 @@ import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
-import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -49,8 +43,6 @@ public final class RebuildCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    private volatile boolean cancelled;
-
     @Override
     public Integer call() {
         CachepipeConfig cfg = config.load();
@@ -70,18 +62,8 @@ public final class RebuildCommand implements Callable<Integer> {
                 + cfg.topics().mutations() + " at " + infra.bootstrapServers());
         out.flush();
 
-        CountDownLatch done = new CountDownLatch(1);
-        Thread hook = new Thread(
-                () -> {
-                    cancelled = true; // Ctrl-C: stop between batches and give the lease up
-                    try {
-                        done.await(15, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                },
-                "cachepipe-rebuild-stop");
-        Runtime.getRuntime().addShutdownHook(hook);
+        StopOnSignal stop =
+                new StopOnSignal("cachepipe-rebuild-stop"); // Ctrl-C: stop between batches and give the lease up
         ProgressBar[] bar = {null};
         CacheRebuild.Result result;
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -93,23 +75,18 @@ public final class RebuildCommand implements Callable<Integer> {
                     registry,
                     p -> {
                         if (bar[0] == null) {
-                            bar[0] = progressBar(p.total(), err);
+                            bar[0] = ProgressBars.create("rebuild", p.total(), " records", err);
                         }
                         bar[0].stepTo(p.read());
                         bar[0].setExtraMessage(String.format(Locale.ROOT, " applied %,d", p.applied()));
                     },
-                    () -> cancelled);
+                    stop);
         } finally {
             if (bar[0] != null) {
                 bar[0].close();
             }
             registry.close();
-            done.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // shutting down
-            }
+            stop.close();
         }
         CacheRebuild.Progress p = result.progress();
         switch (result.outcome()) {
@@ -150,28 +127,5 @@ public final class RebuildCommand implements Callable<Integer> {
         }
         err.flush();
         return 1;
-    }
-
-    private static ProgressBar progressBar(long total, PrintWriter err) {
-        ProgressBarBuilder b = new ProgressBarBuilder()
-                .setTaskName("rebuild")
-                .setInitialMax(total)
-                .setUnit(" records", 1)
-                .showSpeed()
-                .setUpdateIntervalMillis(250);
-        if (System.console() != null) {
-            b.setConsumer(new ConsoleProgressBarConsumer(System.err)).setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK);
-        } else {
-            // not a terminal (a log, a pipe): plain lines
-            b.setConsumer(new DelegatingProgressBarConsumer(
-                            new PlainProgressLines(line -> {
-                                err.println(line);
-                                err.flush();
-                            }),
-                            120))
-                    .setStyle(ProgressBarStyle.ASCII)
-                    .setUpdateIntervalMillis(1000);
-        }
-        return b.build();
     }
 }

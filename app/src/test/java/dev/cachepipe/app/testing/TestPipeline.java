@@ -74,6 +74,22 @@ public final class TestPipeline implements AutoCloseable {
                 EmbeddedKafka.shared().bootstrapServers());
     }
 
+    /**
+     * As {@link #configure(String, String, String, int)}, with {@code moreEntities} (YAML, each line indented by four
+     * spaces: entity types beside {@code user} and {@code order}).
+     */
+    public static TestPipeline configureWithEntities(
+            String name, String redisUris, String redisMode, int partitions, String moreEntities) {
+        return configure(
+                name,
+                redisUris,
+                redisMode,
+                partitions,
+                "",
+                EmbeddedKafka.shared().bootstrapServers(),
+                moreEntities);
+    }
+
     private static TestPipeline configure(
             String name,
             String redisUris,
@@ -81,6 +97,17 @@ public final class TestPipeline implements AutoCloseable {
             int partitions,
             String kafkaProperties,
             String bootstrapServers) {
+        return configure(name, redisUris, redisMode, partitions, kafkaProperties, bootstrapServers, "");
+    }
+
+    private static TestPipeline configure(
+            String name,
+            String redisUris,
+            String redisMode,
+            int partitions,
+            String kafkaProperties,
+            String bootstrapServers,
+            String moreEntities) {
         String id = name + "-" + UUID.randomUUID().toString().substring(0, 8);
         Path stateDir = Path.of(System.getProperty("java.io.tmpdir"), "streams", id);
         String yaml = """
@@ -118,8 +145,15 @@ public final class TestPipeline implements AutoCloseable {
                     ttl: 1h
                     ttlJitter: 0
                     tombstoneTtl: 30m
-                """.formatted(
-                bootstrapServers, id, stateDir.toAbsolutePath(), redisUris, kafkaProperties, partitions, redisMode);
+                %8$s""".formatted(
+                        bootstrapServers,
+                        id,
+                        stateDir.toAbsolutePath(),
+                        redisUris,
+                        kafkaProperties,
+                        partitions,
+                        redisMode,
+                        moreEntities.replace("%2$s", id));
         return new TestPipeline(id, yaml);
     }
 

@@ -38,6 +38,8 @@ public final class ClientMetrics implements AutoCloseable {
     private final List<Meter> meters = new ArrayList<>();
     private final LongAdder[] resyncs = new LongAdder[ResyncReason.values().length];
     private final LongAdder undecodableInvalidations = new LongAdder();
+    private final java.util.concurrent.ConcurrentHashMap<String, LongAdder> purges =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final AtomicLong listenerLag = new AtomicLong();
     private final AtomicLong listenerConnected = new AtomicLong();
     private final Timer invalidationDelay;
@@ -108,6 +110,21 @@ public final class ClientMetrics implements AutoCloseable {
             sum += a.sum();
         }
         return sum;
+    }
+
+    /** A purge of {@code entityType} (a configured one) was applied to L1. */
+    public void purge(String entityType) {
+        purges.computeIfAbsent(entityType, t -> {
+                    LongAdder adder = new LongAdder();
+                    counter(PURGES, "Purges the listener applied to L1", adder, Tags.of(ENTITY, t));
+                    return adder;
+                })
+                .increment();
+    }
+
+    public long purges(String entityType) {
+        LongAdder a = purges.get(entityType);
+        return a == null ? 0 : a.sum();
     }
 
     public void undecodableInvalidation() {

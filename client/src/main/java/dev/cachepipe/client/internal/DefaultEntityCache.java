@@ -231,6 +231,18 @@ public final class DefaultEntityCache<T> implements EntityCache<T> {
         return result;
     }
 
+    /**
+     * Applies a purge of this entity type to L1: drops every entry, or those whose id starts with {@code idPrefix}; the
+     * caller bumped the epoch first, so no read that started before can put a purged value back.
+     */
+    void purgeLocal(String idPrefix) {
+        if (idPrefix.isEmpty()) {
+            l1.clear();
+        } else {
+            l1.invalidatePrefix(idPrefix);
+        }
+    }
+
     /** Drops L1 (resync); the caller bumped the epoch first. */
     void clearLocal() {
         l1.clear();

@@ -2,6 +2,7 @@ package dev.cachepipe.client.internal;
 
 import dev.cachepipe.avro.CacheInvalidation;
 import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.schemas.PurgeAnnouncement;
 import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
 import java.nio.charset.StandardCharsets;
@@ -68,6 +69,15 @@ public final class InvalidationListener implements AutoCloseable {
     private long nextCheckNanos;
     private boolean l1OffForOutage;
     private boolean missingTopicLogged;
+    /** The latest purges applied (key and time), so that one announced on every partition is applied once. */
+    private final java.util.Set<String> appliedPurges =
+            java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>(16, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > 256;
+                }
+            });
+
     private boolean failureLogged;
 
     /**
@@ -367,6 +377,10 @@ public final class InvalidationListener implements AutoCloseable {
             return;
         }
         String type = inv.getEntityType();
+        if (record.headers().lastHeader(RedisLayout.PURGE_HEADER) != null) {
+            purge(inv);
+            return;
+        }
         if (!isOurs(inv)) {
             return; // another key prefix sharing the topic
         }
@@ -383,6 +397,29 @@ public final class InvalidationListener implements AutoCloseable {
         if (inv.getOccurredAt() != null) {
             metrics.freshness().record(Math.max(0, now - inv.getOccurredAt().toEpochMilli()), TimeUnit.MILLISECONDS);
         }
+    }
+
+    /**
+     * A purge announcement ({@code cachepipe purge}): Redis holds fences for every entry of the type (or id prefix)
+     * that was written before it, so L1 drops them all, values this client loaded itself included. The epoch is bumped
+     * first: a Redis reply read before the purge's fences cannot be cached after this. The announcement comes on every
+     * partition; applying it again is harmless.
+     */
+    private void purge(CacheInvalidation inv) {
+        String type = inv.getEntityType();
+        String idPrefix = inv.getEntityId();
+        if (!PurgeAnnouncement.isUnder(keyPrefix, inv)) {
+            return; // another key prefix sharing the topic
+        }
+        DefaultEntityCache<?> cache = caches.apply(type);
+        if (cache == null
+                || !appliedPurges.add(inv.getKey() + '@' + inv.getWrittenAt().toEpochMilli())) {
+            return; // not a type of this client, or the same purge read on another partition
+        }
+        freshness.bump();
+        cache.purgeLocal(idPrefix);
+        metrics.purge(type);
+        log.info("Purge of {}{} applied to L1", type, idPrefix.isEmpty() ? "" : " ids starting with " + idPrefix);
     }
 
     /** Whether the invalidation's Redis key is its entity's key under this client's prefix. */

@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
@@ -234,6 +235,24 @@ public final class LocalCache {
                 return null;
             });
         }
+    }
+
+    /**
+     * Drops the entries whose id starts with {@code idPrefix} (a purge), remembering their versions like {@link
+     * #invalidate}; call {@link Freshness#bump()} first. Walks L1.
+     */
+    public int invalidatePrefix(String idPrefix) {
+        if (cache == null) {
+            return 0;
+        }
+        int n = 0;
+        for (String id : List.copyOf(cache.asMap().keySet())) {
+            if (id.startsWith(idPrefix)) {
+                invalidate(id);
+                n++;
+            }
+        }
+        return n;
     }
 
     /** Drops every entry (resync); call {@link Freshness#bump()} first. */

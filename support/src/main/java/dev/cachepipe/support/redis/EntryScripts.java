@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * The version-gated scripts that write a cache entry of the Redis layout ({@code dev.cachepipe.schemas.RedisLayout}):
- * the pipeline's upsert, tombstone and fence, and the client's fill. They live side by side because they share one
+ * the pipeline's upsert, tombstone and fence, the client's fill, and the purge's fence. They live side by side because they share one
  * rule, "a version at or below the stored one changes nothing", and {@code EVALSHA} scripts cannot share functions:
  * the {@code canonical} and {@code compare} functions are written out in each file, and a test checks that they are
  * the same text everywhere. Each takes one key, so each is Redis Cluster safe.
@@ -18,11 +18,13 @@ public final class EntryScripts {
     public static final LuaScript WRITE_FENCE = LuaScript.of(EntryScripts.class, "lua/write_fence.lua");
     /** {@code fill_entry.lua}: KEYS[1]; ARGV version, expect, payload, content type, occurredAt, ttl. */
     public static final LuaScript FILL_ENTRY = LuaScript.of(EntryScripts.class, "lua/fill_entry.lua");
+    /** {@code purge_entry.lua} ({@code cachepipe purge}): KEYS[1]; ARGV the version the scan read, the fence's TTL. */
+    public static final LuaScript PURGE_ENTRY = LuaScript.of(EntryScripts.class, "lua/purge_entry.lua");
 
     private EntryScripts() {}
 
-    /** All four, in the order above. */
+    /** All five, in the order above. */
     public static List<LuaScript> all() {
-        return List.of(UPSERT_ENTRY, WRITE_TOMBSTONE, WRITE_FENCE, FILL_ENTRY);
+        return List.of(UPSERT_ENTRY, WRITE_TOMBSTONE, WRITE_FENCE, FILL_ENTRY, PURGE_ENTRY);
     }
 }

@@ -1,0 +1,333 @@
+package dev.cachepipe.writer.internal.purge;
+
+import dev.cachepipe.avro.CacheInvalidation;
+import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.schemas.PurgeAnnouncement;
+import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.support.redis.EntryScripts;
+import dev.cachepipe.support.redis.LuaScript;
+import dev.cachepipe.support.redis.RedisConnector;
+import dev.cachepipe.support.redis.RedisTarget;
+import dev.cachepipe.support.redis.ScriptCall;
+import dev.cachepipe.support.redis.ScriptRunner;
+import dev.cachepipe.writer.CachePurge;
+import dev.cachepipe.writer.CachePurge.Outcome;
+import dev.cachepipe.writer.CachePurge.Progress;
+import dev.cachepipe.writer.CachePurge.Request;
+import dev.cachepipe.writer.CachePurge.Result;
+import dev.cachepipe.writer.WriterConfig;
+import dev.cachepipe.writer.WriterMeters;
+import dev.cachepipe.writer.internal.apply.KafkaClients;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.ValueListOutput;
+import io.lettuce.core.protocol.AsyncCommand;
+import io.lettuce.core.protocol.Command;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.RedisCommand;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs one {@link CachePurge}: wait for the pipeline, scan and fence, announce. */
+public final class PurgeDriver {
+    private static final Logger log = LoggerFactory.getLogger(PurgeDriver.class);
+
+    private static final LuaScript PURGE_ENTRY = EntryScripts.PURGE_ENTRY;
+
+    /** Keys asked of each {@code SCAN} call. */
+    static final int SCAN_COUNT = 1_000;
+
+    private static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(30);
+    private static final byte[] ONE = {'1'};
+    private static final byte[][] FIELDS = {
+        RedisLayout.VERSION.getBytes(StandardCharsets.UTF_8),
+        RedisLayout.DELETED.getBytes(StandardCharsets.UTF_8),
+        RedisLayout.INVALIDATED.getBytes(StandardCharsets.UTF_8)
+    };
+
+    private final WriterConfig config;
+    private final RedisTarget redis;
+    private final Request request;
+    private final MeterRegistry registry;
+    private final String scope;
+
+    private long matched;
+    private long fenced;
+    private long newer;
+    private long unchanged;
+    private long gone;
+
+    public PurgeDriver(WriterConfig config, RedisTarget redis, Request request, MeterRegistry registry) {
+        this.config = config;
+        this.redis = redis;
+        this.request = request;
+        this.registry = registry;
+        this.scope = request.entityType()
+                + (request.idPrefix().isEmpty() ? "" : " (ids starting with '" + request.idPrefix() + "')");
+    }
+
+    public Result run(Consumer<Progress> listener, BooleanSupplier cancelled) {
+        Instant startedAt = Instant.now();
+        if (!request.waitForPipeline().isZero()) {
+            String behind;
+            try (Admin admin = Admin.create(KafkaClients.admin(config))) {
+                behind = new PipelineWait(admin, request.waitForPipeline(), cancelled)
+                        .await(
+                                request.topologyGroupId(),
+                                request.sourceTopics(),
+                                config.groupId(),
+                                config.mutationsTopic());
+            }
+            if (behind != null) {
+                return finish(new Result(Outcome.PIPELINE_BEHIND, progress(0), startedAt, 0, behind));
+            }
+        }
+        long t0 = System.nanoTime();
+        boolean stopped;
+        try (RedisConnector connector = RedisConnector.create(
+                redis, config.redisTimeout(), config.retryBackoffMin(), config.retryBackoffMax())) {
+            StatefulConnection<byte[], byte[]> connection = connector.connect();
+            try {
+                stopped = scan(connection, t0, listener, cancelled);
+            } finally {
+                connection.close();
+            }
+        }
+        Progress done = progress(System.nanoTime() - t0);
+        if (request.dryRun()) {
+            return finish(new Result(Outcome.DRY_RUN, done, startedAt, 0, ""));
+        }
+        int partitions = announce(startedAt);
+        return finish(new Result(
+                stopped ? Outcome.CANCELLED : Outcome.COMPLETED,
+                done,
+                startedAt,
+                partitions,
+                stopped ? "stopped before the end" : ""));
+    }
+
+    /** Scans and fences page after page; true if cancelled before the end. */
+    private boolean scan(
+            StatefulConnection<byte[], byte[]> connection,
+            long t0,
+            Consumer<Progress> listener,
+            BooleanSupplier cancelled) {
+        RedisClusterAsyncCommands<byte[], byte[]> commands = RedisConnector.async(connection);
+        ScriptRunner scripts = new ScriptRunner(connection);
+        if (!request.dryRun()) {
+            scripts.load(config.redisTimeout(), List.of(PURGE_ENTRY));
+        }
+        byte[] ttl = Long.toString(request.fenceTtl().toMillis()).getBytes(StandardCharsets.US_ASCII);
+        ScanArgs args = ScanArgs.Builder.matches(pattern()).limit(SCAN_COUNT);
+        ScanCursor cursor = ScanCursor.INITIAL;
+        List<CompletableFuture<Long>> inFlight = List.of();
+        do {
+            if (cancelled.getAsBoolean()) {
+                settle(inFlight);
+                return true;
+            }
+            KeyScanCursor<byte[]> page = await(commands.scan(cursor, args), "SCAN");
+            cursor = page;
+            List<byte[]> keys = page.getKeys();
+            matched += keys.size();
+            List<AsyncCommand<byte[], byte[], List<byte[]>>> reads = readVersions(connection, keys);
+            List<ScriptCall> calls = new ArrayList<>(keys.size());
+            for (int i = 0; i < keys.size(); i++) {
+                List<byte[]> f = await(reads.get(i), "HMGET");
+                if (f.get(0) == null) {
+                    gone++;
+                } else if (java.util.Arrays.equals(f.get(1), ONE) || java.util.Arrays.equals(f.get(2), ONE)) {
+                    unchanged++;
+                } else if (request.dryRun()) {
+                    fenced++;
+                } else {
+                    calls.add(new ScriptCall(PURGE_ENTRY, keys.get(i), f.get(0), ttl));
+                }
+            }
+            // the previous page's fences ran while this page was scanned and read
+            settle(inFlight);
+            inFlight = calls.isEmpty() ? List.of() : scripts.callAll(calls);
+            listener.accept(progress(System.nanoTime() - t0));
+        } while (!cursor.isFinished());
+        settle(inFlight);
+        listener.accept(progress(System.nanoTime() - t0));
+        return false;
+    }
+
+    /** {@code HMGET key v del inv} for every key, sent in one write. */
+    private static List<AsyncCommand<byte[], byte[], List<byte[]>>> readVersions(
+            StatefulConnection<byte[], byte[]> connection, List<byte[]> keys) {
+        List<AsyncCommand<byte[], byte[], List<byte[]>>> reads = new ArrayList<>(keys.size());
+        for (byte[] key : keys) {
+            CommandArgs<byte[], byte[]> a = new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(key);
+            for (byte[] field : FIELDS) {
+                a.add(field);
+            }
+            reads.add(new AsyncCommand<>(
+                    new Command<>(CommandType.HMGET, new ValueListOutput<>(ByteArrayCodec.INSTANCE), a)));
+        }
+        if (!reads.isEmpty()) {
+            List<RedisCommand<byte[], byte[], ?>> all = new ArrayList<>(reads);
+            connection.dispatch(all);
+        }
+        return reads;
+    }
+
+    /** Waits for a page's fences and counts their replies. */
+    private void settle(List<CompletableFuture<Long>> replies) {
+        for (CompletableFuture<Long> reply : replies) {
+            long r = await(reply, "purge_entry");
+            if (r == 1) {
+                fenced++;
+            } else if (r == 0) {
+                newer++;
+            } else if (r == 2) {
+                unchanged++;
+            } else {
+                gone++;
+            }
+        }
+    }
+
+    /** {@code <keyPrefix>:<entityType>:<idPrefix>*}, with the glob's special characters in the prefix escaped. */
+    String pattern() {
+        String literal = RedisLayout.key(config.keyPrefix(), request.entityType(), request.idPrefix());
+        StringBuilder b = new StringBuilder(literal.length() + 8);
+        for (int i = 0; i < literal.length(); i++) {
+            char c = literal.charAt(i);
+            if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+                b.append('\\');
+            }
+            b.append(c);
+        }
+        return b.append('*').toString();
+    }
+
+    /** One purge record on every partition of the invalidations topic; the number of partitions. */
+    private int announce(Instant startedAt) {
+        CacheInvalidation inv = PurgeAnnouncement.of(
+                config.keyPrefix(), request.entityType(), request.idPrefix(), startedAt, Instant.now());
+        String key = inv.getKey();
+        byte[] value = AvroSerde.of(CacheInvalidation.class).encode(inv);
+        byte[] recordKey = key.getBytes(StandardCharsets.UTF_8);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
+                KafkaClients.producer(config), new ByteArraySerializer(), new ByteArraySerializer())) {
+            List<PartitionInfo> partitions = producer.partitionsFor(config.invalidationsTopic());
+            List<Future<RecordMetadata>> acks = new ArrayList<>(partitions.size());
+            for (PartitionInfo p : partitions) {
+                RecordHeaders headers = new RecordHeaders();
+                headers.add(new RecordHeader(RedisLayout.PURGE_HEADER, ONE));
+                acks.add(producer.send(
+                        new ProducerRecord<>(config.invalidationsTopic(), p.partition(), recordKey, value, headers)));
+            }
+            for (Future<RecordMetadata> ack : acks) {
+                ack.get(KAFKA_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            return partitions.size();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KafkaException("interrupted while announcing the purge of " + scope, e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new KafkaException(
+                    "Redis is purged, but the purge of " + scope + " could not be announced on "
+                            + config.invalidationsTopic() + " (clients keep their L1 until its entries expire): "
+                            + e.getMessage() + "; run the purge again",
+                    e);
+        }
+    }
+
+    private Result finish(Result result) {
+        String type = request.entityType();
+        String outcome = result.outcome().name().toLowerCase(java.util.Locale.ROOT);
+        Counter.builder(WriterMeters.PURGES)
+                .description("Purges of an entity type (or id prefix) from Redis and L1 that ended")
+                .tags(WriterMeters.ENTITY_TYPE, type, WriterMeters.OUTCOME, outcome)
+                .register(registry)
+                .increment();
+        if (!request.dryRun()) {
+            for (Map.Entry<String, Long> e : Map.of(
+                            "fenced", result.progress().fenced(),
+                            "newer", result.progress().newer(),
+                            "unchanged", result.progress().unchanged(),
+                            "gone", result.progress().gone())
+                    .entrySet()) {
+                Counter.builder(WriterMeters.PURGE_ENTRIES)
+                        .description("Entries purges examined, by what became of them")
+                        .tags(WriterMeters.ENTITY_TYPE, type, WriterMeters.OUTCOME, e.getKey())
+                        .register(registry)
+                        .increment(e.getValue());
+            }
+        }
+        Progress p = result.progress();
+        if (result.outcome() == Outcome.PIPELINE_BEHIND) {
+            log.warn("Purge of {} not started: {}", scope, result.detail());
+        } else {
+            log.info(
+                    "Purge of {} {}: {} entries in {} ms ({} /s): {} {}, {} newer (kept), {} fences or tombstones already,"
+                            + " {} gone{}",
+                    scope,
+                    outcome,
+                    p.matched(),
+                    p.elapsed().toMillis(),
+                    Math.round(p.ratePerSecond()),
+                    p.fenced(),
+                    request.dryRun() ? "to fence" : "fenced",
+                    p.newer(),
+                    p.unchanged(),
+                    p.gone(),
+                    result.announcedPartitions() == 0
+                            ? ""
+                            : "; announced on " + result.announcedPartitions() + " partitions of "
+                                    + config.invalidationsTopic());
+        }
+        return result;
+    }
+
+    private Progress progress(long nanos) {
+        return new Progress(matched, fenced, newer, unchanged, gone, Duration.ofNanos(nanos));
+    }
+
+    private <T> T await(Future<T> future, String what) {
+        try {
+            return future.get(config.redisTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.lettuce.core.RedisException("interrupted while waiting for " + what, e);
+        } catch (TimeoutException e) {
+            throw new RedisCommandTimeoutException(what + " did not answer within " + config.redisTimeout());
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof RuntimeException r ? r : new io.lettuce.core.RedisException(cause);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package dev.cachepipe.writer.internal.purge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cachepipe.embedded.RedisServer;
+import dev.cachepipe.support.redis.EntryScripts;
+import dev.cachepipe.support.redis.ScriptCall;
+import dev.cachepipe.support.redis.ScriptRunner;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.StringCodec;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code purge_entry.lua} against a real redis-server: fence at the version read, and every way it declines. */
+class PurgeEntryScriptIT {
+    private static RedisServer server;
+    private static RedisClient client;
+    private static StatefulRedisConnection<byte[], byte[]> bytes;
+    private static StatefulRedisConnection<String, String> strings;
+    private static RedisCommands<String, String> redis;
+    private static ScriptRunner scripts;
+
+    private String key;
+
+    @BeforeAll
+    static void startRedis() {
+        server = RedisServer.start();
+        client = RedisClient.create(RedisURI.create(server.uri()));
+        bytes = client.connect(ByteArrayCodec.INSTANCE);
+        strings = client.connect(StringCodec.UTF8);
+        redis = strings.sync();
+        scripts = new ScriptRunner(bytes);
+        scripts.load(Duration.ofSeconds(5), List.of(EntryScripts.PURGE_ENTRY));
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        bytes.close();
+        strings.close();
+        client.shutdown();
+        server.close();
+    }
+
+    @BeforeEach
+    void uniqueKey() {
+        key = "purge-it-" + UUID.randomUUID() + ":product:42";
+    }
+
+    private long purge(String version) throws Exception {
+        return scripts.call(new ScriptCall(
+                        EntryScripts.PURGE_ENTRY,
+                        key.getBytes(StandardCharsets.UTF_8),
+                        version.getBytes(StandardCharsets.UTF_8),
+                        "600000".getBytes(StandardCharsets.UTF_8)))
+                .get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void shouldTurnAValueIntoAFenceAtItsOwnVersionKeepingItsTimeAndTakingTheFenceTtl() throws Exception {
+        redis.hset(key, Map.of("v", "7", "d", "{\"v\":7}", "ct", "application/json", "ts", "1234"));
+        redis.pexpire(key, 5_000);
+
+        assertThat(purge("7")).isEqualTo(1);
+
+        assertThat(redis.hgetall(key)).isEqualTo(Map.of("v", "7", "ts", "1234", "inv", "1"));
+        assertThat(redis.pttl(key)).isBetween(590_000L, 600_000L);
+    }
+
+    @Test
+    void shouldKeepAValueNewerThanTheVersionReadByTheScan() throws Exception {
+        redis.hset(key, Map.of("v", "8", "d", "new", "ts", "1"));
+
+        assertThat(purge("7")).isEqualTo(0);
+
+        assertThat(redis.hget(key, "d")).isEqualTo("new");
+        assertThat(redis.hexists(key, "inv")).isFalse();
+    }
+
+    @Test
+    void shouldLeaveFencesAndTombstonesAsTheyAre() throws Exception {
+        redis.hset(key, Map.of("v", "7", "ts", "1", "del", "1"));
+        redis.pexpire(key, 5_000);
+
+        assertThat(purge("7")).isEqualTo(2);
+
+        assertThat(redis.hgetall(key)).isEqualTo(Map.of("v", "7", "ts", "1", "del", "1"));
+        assertThat(redis.pttl(key)).isLessThanOrEqualTo(5_000L);
+        assertThat(purge("7")).as("twice").isEqualTo(2);
+    }
+
+    @Test
+    void shouldBeSafeToRunTwice() throws Exception {
+        redis.hset(key, Map.of("v", "7", "d", "x", "ts", "1"));
+
+        assertThat(purge("7")).isEqualTo(1);
+        assertThat(purge("7")).isEqualTo(2);
+        assertThat(redis.hgetall(key)).isEqualTo(Map.of("v", "7", "ts", "1", "inv", "1"));
+    }
+
+    @Test
+    void shouldReportGoneForAMissingKeyAnOlderEntryOrAKeyThatIsNotAnEntry() throws Exception {
+        assertThat(purge("7")).as("missing").isEqualTo(3);
+        assertThat(redis.exists(key)).isZero();
+
+        redis.hset(key, Map.of("v", "6", "d", "x"));
+        assertThat(purge("7")).as("older than read: changed under the scan").isEqualTo(3);
+        assertThat(redis.hget(key, "d")).isEqualTo("x");
+
+        redis.del(key);
+        redis.set(key, "a string");
+        assertThat(purge("7")).as("not a hash").isEqualTo(3);
+        assertThat(redis.get(key)).isEqualTo("a string");
+    }
+
+    @Test
+    void shouldCompareVersionsBeyondTwoToThe53AsDecimals() throws Exception {
+        redis.hset(key, Map.of("v", "9007199254740993", "d", "x"));
+
+        assertThat(purge("9007199254740992")).isEqualTo(0);
+        assertThat(purge("9007199254740993")).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRefuseBadArgumentsWithoutWriting() {
+        redis.hset(key, Map.of("v", "7", "d", "x"));
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> purge("07")).hasMessageContaining("canonical");
+        assertThat(redis.hget(key, "d")).isEqualTo("x");
+    }
+}
