@@ -18,13 +18,13 @@ public final class EntryScripts {
     public static final LuaScript WRITE_FENCE = LuaScript.of(EntryScripts.class, "lua/write_fence.lua");
     /** {@code fill_entry.lua}: KEYS[1]; ARGV version, expect, payload, content type, occurredAt, ttl. */
     public static final LuaScript FILL_ENTRY = LuaScript.of(EntryScripts.class, "lua/fill_entry.lua");
-    /** {@code purge_entry.lua} ({@code cachepipe purge}): KEYS[1]; ARGV the version the scan read, the fence's TTL. */
-    public static final LuaScript PURGE_ENTRY = LuaScript.of(EntryScripts.class, "lua/purge_entry.lua");
+    /** {@code purge_entries.lua} ({@code cachepipe purge}): KEYS[1..n]; ARGV the fences' TTL, then each version read. */
+    public static final LuaScript PURGE_ENTRIES = LuaScript.of(EntryScripts.class, "lua/purge_entries.lua");
 
     private EntryScripts() {}
 
     /** All five, in the order above. */
     public static List<LuaScript> all() {
-        return List.of(UPSERT_ENTRY, WRITE_TOMBSTONE, WRITE_FENCE, FILL_ENTRY, PURGE_ENTRY);
+        return List.of(UPSERT_ENTRY, WRITE_TOMBSTONE, WRITE_FENCE, FILL_ENTRY, PURGE_ENTRIES);
     }
 }

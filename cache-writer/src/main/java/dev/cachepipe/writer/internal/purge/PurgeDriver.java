@@ -8,7 +8,6 @@ import dev.cachepipe.support.redis.EntryScripts;
 import dev.cachepipe.support.redis.LuaScript;
 import dev.cachepipe.support.redis.RedisConnector;
 import dev.cachepipe.support.redis.RedisTarget;
-import dev.cachepipe.support.redis.ScriptCall;
 import dev.cachepipe.support.redis.ScriptRunner;
 import dev.cachepipe.writer.CachePurge;
 import dev.cachepipe.writer.CachePurge.Outcome;
@@ -20,17 +19,11 @@ import dev.cachepipe.writer.WriterMeters;
 import dev.cachepipe.writer.internal.apply.KafkaClients;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.output.ValueListOutput;
-import io.lettuce.core.protocol.AsyncCommand;
-import io.lettuce.core.protocol.Command;
-import io.lettuce.core.protocol.CommandArgs;
-import io.lettuce.core.protocol.CommandType;
-import io.lettuce.core.protocol.RedisCommand;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +32,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -62,18 +54,15 @@ import org.slf4j.LoggerFactory;
 public final class PurgeDriver {
     private static final Logger log = LoggerFactory.getLogger(PurgeDriver.class);
 
-    private static final LuaScript PURGE_ENTRY = EntryScripts.PURGE_ENTRY;
+    private static final LuaScript PURGE_ENTRIES = EntryScripts.PURGE_ENTRIES;
+    /** {@code read_versions.lua}: each key's version and whether it is a fence or tombstone. */
+    static final LuaScript READ_VERSIONS = LuaScript.of(PurgeDriver.class, "lua/read_versions.lua");
 
     /** Keys asked of each {@code SCAN} call. */
-    static final int SCAN_COUNT = 1_000;
+    static final int SCAN_COUNT = 2_000;
 
     private static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(30);
     private static final byte[] ONE = {'1'};
-    private static final byte[][] FIELDS = {
-        RedisLayout.VERSION.getBytes(StandardCharsets.UTF_8),
-        RedisLayout.DELETED.getBytes(StandardCharsets.UTF_8),
-        RedisLayout.INVALIDATED.getBytes(StandardCharsets.UTF_8)
-    };
 
     private final WriterConfig config;
     private final RedisTarget redis;
@@ -118,7 +107,7 @@ public final class PurgeDriver {
                 redis, config.redisTimeout(), config.retryBackoffMin(), config.retryBackoffMax())) {
             StatefulConnection<byte[], byte[]> connection = connector.connect();
             try {
-                stopped = scan(connection, t0, listener, cancelled);
+                stopped = scan(connection, connector.isCluster(), t0, listener, cancelled);
             } finally {
                 connection.close();
             }
@@ -139,82 +128,72 @@ public final class PurgeDriver {
     /** Scans and fences page after page; true if cancelled before the end. */
     private boolean scan(
             StatefulConnection<byte[], byte[]> connection,
+            boolean cluster,
             long t0,
             Consumer<Progress> listener,
             BooleanSupplier cancelled) {
         RedisClusterAsyncCommands<byte[], byte[]> commands = RedisConnector.async(connection);
         ScriptRunner scripts = new ScriptRunner(connection);
-        if (!request.dryRun()) {
-            scripts.load(config.redisTimeout(), List.of(PURGE_ENTRY));
-        }
+        scripts.load(
+                config.redisTimeout(),
+                request.dryRun() ? List.of(READ_VERSIONS) : List.of(READ_VERSIONS, PURGE_ENTRIES));
+        ScriptBatches batches = new ScriptBatches(commands, scripts, cluster, config.redisTimeout());
         byte[] ttl = Long.toString(request.fenceTtl().toMillis()).getBytes(StandardCharsets.US_ASCII);
         ScanArgs args = ScanArgs.Builder.matches(pattern()).limit(SCAN_COUNT);
-        ScanCursor cursor = ScanCursor.INITIAL;
-        List<CompletableFuture<Long>> inFlight = List.of();
-        do {
+        List<ScriptBatches.Batch> inFlight = List.of();
+        RedisFuture<KeyScanCursor<byte[]>> next = commands.scan(ScanCursor.INITIAL, args);
+        while (next != null) {
             if (cancelled.getAsBoolean()) {
                 settle(inFlight);
                 return true;
             }
-            KeyScanCursor<byte[]> page = await(commands.scan(cursor, args), "SCAN");
-            cursor = page;
+            KeyScanCursor<byte[]> page = await(next, "SCAN");
+            // the next page is asked for at once: Redis scans it while this one is read and fenced
+            next = page.isFinished() ? null : commands.scan(page, args);
             List<byte[]> keys = page.getKeys();
             matched += keys.size();
-            List<AsyncCommand<byte[], byte[], List<byte[]>>> reads = readVersions(connection, keys);
-            List<ScriptCall> calls = new ArrayList<>(keys.size());
-            for (int i = 0; i < keys.size(); i++) {
-                List<byte[]> f = await(reads.get(i), "HMGET");
-                if (f.get(0) == null) {
-                    gone++;
-                } else if (java.util.Arrays.equals(f.get(1), ONE) || java.util.Arrays.equals(f.get(2), ONE)) {
-                    unchanged++;
-                } else if (request.dryRun()) {
-                    fenced++;
-                } else {
-                    calls.add(new ScriptCall(PURGE_ENTRY, keys.get(i), f.get(0), ttl));
+            List<byte[]> toFence = new ArrayList<>(keys.size());
+            List<byte[]> versions = new ArrayList<>(keys.size());
+            for (ScriptBatches.Batch read : batches.send(READ_VERSIONS, keys, null, null)) {
+                List<Object> reply = await(read.reply(), "read_versions");
+                for (int i = 0; i < read.indices().size(); i++) {
+                    byte[] version = (byte[]) reply.get(2 * i);
+                    if (version == null) {
+                        gone++;
+                    } else if ((Long) reply.get(2 * i + 1) == 1) {
+                        unchanged++;
+                    } else if (request.dryRun()) {
+                        fenced++;
+                    } else {
+                        toFence.add(keys.get(read.indices().get(i)));
+                        versions.add(version);
+                    }
                 }
             }
             // the previous page's fences ran while this page was scanned and read
             settle(inFlight);
-            inFlight = calls.isEmpty() ? List.of() : scripts.callAll(calls);
+            inFlight = batches.send(PURGE_ENTRIES, toFence, ttl, versions);
             listener.accept(progress(System.nanoTime() - t0));
-        } while (!cursor.isFinished());
+        }
         settle(inFlight);
         listener.accept(progress(System.nanoTime() - t0));
         return false;
     }
 
-    /** {@code HMGET key v del inv} for every key, sent in one write. */
-    private static List<AsyncCommand<byte[], byte[], List<byte[]>>> readVersions(
-            StatefulConnection<byte[], byte[]> connection, List<byte[]> keys) {
-        List<AsyncCommand<byte[], byte[], List<byte[]>>> reads = new ArrayList<>(keys.size());
-        for (byte[] key : keys) {
-            CommandArgs<byte[], byte[]> a = new CommandArgs<>(ByteArrayCodec.INSTANCE).addKey(key);
-            for (byte[] field : FIELDS) {
-                a.add(field);
-            }
-            reads.add(new AsyncCommand<>(
-                    new Command<>(CommandType.HMGET, new ValueListOutput<>(ByteArrayCodec.INSTANCE), a)));
-        }
-        if (!reads.isEmpty()) {
-            List<RedisCommand<byte[], byte[], ?>> all = new ArrayList<>(reads);
-            connection.dispatch(all);
-        }
-        return reads;
-    }
-
     /** Waits for a page's fences and counts their replies. */
-    private void settle(List<CompletableFuture<Long>> replies) {
-        for (CompletableFuture<Long> reply : replies) {
-            long r = await(reply, "purge_entry");
-            if (r == 1) {
-                fenced++;
-            } else if (r == 0) {
-                newer++;
-            } else if (r == 2) {
-                unchanged++;
-            } else {
-                gone++;
+    private void settle(List<ScriptBatches.Batch> sent) {
+        for (ScriptBatches.Batch batch : sent) {
+            for (Object code : await(batch.reply(), "purge_entries")) {
+                long r = (Long) code;
+                if (r == 1) {
+                    fenced++;
+                } else if (r == 0) {
+                    newer++;
+                } else if (r == 2) {
+                    unchanged++;
+                } else {
+                    gone++;
+                }
             }
         }
     }

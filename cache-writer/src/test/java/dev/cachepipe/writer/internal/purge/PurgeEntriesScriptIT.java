@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cachepipe.embedded.RedisServer;
 import dev.cachepipe.support.redis.EntryScripts;
-import dev.cachepipe.support.redis.ScriptCall;
 import dev.cachepipe.support.redis.ScriptRunner;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
@@ -17,14 +17,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** {@code purge_entry.lua} against a real redis-server: fence at the version read, and every way it declines. */
-class PurgeEntryScriptIT {
+/** {@code purge_entries.lua} against a real redis-server: fence at the version read, and every way it declines. */
+class PurgeEntriesScriptIT {
     private static RedisServer server;
     private static RedisClient client;
     private static StatefulRedisConnection<byte[], byte[]> bytes;
@@ -42,7 +41,7 @@ class PurgeEntryScriptIT {
         strings = client.connect(StringCodec.UTF8);
         redis = strings.sync();
         scripts = new ScriptRunner(bytes);
-        scripts.load(Duration.ofSeconds(5), List.of(EntryScripts.PURGE_ENTRY));
+        scripts.load(Duration.ofSeconds(5), List.of(EntryScripts.PURGE_ENTRIES));
     }
 
     @AfterAll
@@ -58,17 +57,42 @@ class PurgeEntryScriptIT {
         key = "purge-it-" + UUID.randomUUID() + ":product:42";
     }
 
-    private long purge(String version) throws Exception {
-        return scripts.call(new ScriptCall(
-                        EntryScripts.PURGE_ENTRY,
-                        key.getBytes(StandardCharsets.UTF_8),
-                        version.getBytes(StandardCharsets.UTF_8),
-                        "600000".getBytes(StandardCharsets.UTF_8)))
-                .get(5, TimeUnit.SECONDS);
+    private long purge(String version) {
+        return purge(List.of(key), List.of(version)).get(0);
+    }
+
+    private static List<Long> purge(List<String> keys, List<String> versions) {
+        byte[][] k = keys.stream().map(PurgeEntriesScriptIT::utf8).toArray(byte[][]::new);
+        byte[][] args = new byte[versions.size() + 1][];
+        args[0] = utf8("600000");
+        for (int i = 0; i < versions.size(); i++) {
+            args[i + 1] = utf8(versions.get(i));
+        }
+        List<Object> codes = bytes.sync().evalsha(EntryScripts.PURGE_ENTRIES.sha1(), ScriptOutputType.MULTI, k, args);
+        return codes.stream().map(c -> (Long) c).toList();
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     @Test
-    void shouldTurnAValueIntoAFenceAtItsOwnVersionKeepingItsTimeAndTakingTheFenceTtl() throws Exception {
+    void shouldGateEveryKeyOfABatchOnItsOwnVersion() {
+        String base = "purge-it-" + UUID.randomUUID() + ":product:";
+        redis.hset(base + "value", Map.of("v", "3", "d", "x", "ts", "1"));
+        redis.hset(base + "newer", Map.of("v", "9", "d", "y", "ts", "1"));
+        redis.hset(base + "fence", Map.of("v", "4", "ts", "1", "inv", "1"));
+
+        List<Long> codes = purge(
+                List.of(base + "value", base + "newer", base + "fence", base + "missing"), List.of("3", "8", "4", "1"));
+
+        assertThat(codes).containsExactly(1L, 0L, 2L, 3L);
+        assertThat(redis.hgetall(base + "value")).isEqualTo(Map.of("v", "3", "ts", "1", "inv", "1"));
+        assertThat(redis.hget(base + "newer", "d")).isEqualTo("y");
+    }
+
+    @Test
+    void shouldTurnAValueIntoAFenceAtItsOwnVersionKeepingItsTimeAndTakingTheFenceTtl() {
         redis.hset(key, Map.of("v", "7", "d", "{\"v\":7}", "ct", "application/json", "ts", "1234"));
         redis.pexpire(key, 5_000);
 
@@ -79,7 +103,7 @@ class PurgeEntryScriptIT {
     }
 
     @Test
-    void shouldKeepAValueNewerThanTheVersionReadByTheScan() throws Exception {
+    void shouldKeepAValueNewerThanTheVersionReadByTheScan() {
         redis.hset(key, Map.of("v", "8", "d", "new", "ts", "1"));
 
         assertThat(purge("7")).isEqualTo(0);
@@ -89,7 +113,7 @@ class PurgeEntryScriptIT {
     }
 
     @Test
-    void shouldLeaveFencesAndTombstonesAsTheyAre() throws Exception {
+    void shouldLeaveFencesAndTombstonesAsTheyAre() {
         redis.hset(key, Map.of("v", "7", "ts", "1", "del", "1"));
         redis.pexpire(key, 5_000);
 
@@ -101,7 +125,7 @@ class PurgeEntryScriptIT {
     }
 
     @Test
-    void shouldBeSafeToRunTwice() throws Exception {
+    void shouldBeSafeToRunTwice() {
         redis.hset(key, Map.of("v", "7", "d", "x", "ts", "1"));
 
         assertThat(purge("7")).isEqualTo(1);
@@ -110,7 +134,7 @@ class PurgeEntryScriptIT {
     }
 
     @Test
-    void shouldReportGoneForAMissingKeyAnOlderEntryOrAKeyThatIsNotAnEntry() throws Exception {
+    void shouldReportGoneForAMissingKeyAnOlderEntryOrAKeyThatIsNotAnEntry() {
         assertThat(purge("7")).as("missing").isEqualTo(3);
         assertThat(redis.exists(key)).isZero();
 
@@ -125,7 +149,7 @@ class PurgeEntryScriptIT {
     }
 
     @Test
-    void shouldCompareVersionsBeyondTwoToThe53AsDecimals() throws Exception {
+    void shouldCompareVersionsBeyondTwoToThe53AsDecimals() {
         redis.hset(key, Map.of("v", "9007199254740993", "d", "x"));
 
         assertThat(purge("9007199254740992")).isEqualTo(0);
