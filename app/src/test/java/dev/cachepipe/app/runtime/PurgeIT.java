@@ -89,6 +89,54 @@ class PurgeIT {
         }
     }
 
+    @Test
+    void shouldChangeNothingWhenThePipelineIsBehindAndOnlyCountOnADryRun() throws Exception {
+        try (RedisServer redis = RedisServer.start();
+                TestPipeline p =
+                        TestPipeline.configureWithEntities("purge-idle", redis.uri(), "auto", 1, PRODUCT_YAML);
+                io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri());
+                var connection = client.connect()) {
+            p.createTopics(); // no pipeline runs
+            var sync = connection.sync();
+            String prefix = p.config.redis().keyPrefix();
+            for (int i = 0; i < 10; i++) {
+                sync.hset(RedisLayout.key(prefix, "product", "p" + i), Map.of("v", "3", "d", "{}", "ts", "1"));
+            }
+            sync.hset(RedisLayout.key(prefix, "product", "gone"), Map.of("v", "2", "ts", "1", "del", "1"));
+            sync.hset(RedisLayout.key(prefix, "user", "u1"), Map.of("v", "1", "d", "{}", "ts", "1"));
+            Scenario events = new Scenario(p, 1, "");
+            events.publish("product", "p0"); // published, never applied: the pipeline is not running
+            events.producer.flush();
+            String config = p.configFile().toString();
+
+            TestPipeline.CliRun behind = TestPipeline.cli("purge", "product", "--wait", "1", "--config", config);
+
+            assertThat(behind.exitCode()).as(behind.toString()).isEqualTo(1);
+            assertThat(behind.err()).contains("nothing purged").contains("had not applied 1 records");
+            assertThat(sync.hget(RedisLayout.key(prefix, "product", "p0"), "d")).isEqualTo("{}");
+
+            TestPipeline.CliRun dry =
+                    TestPipeline.cli("purge", "product", "--dry-run", "--wait", "0", "--config", config);
+
+            assertThat(dry.exitCode()).as(dry.toString()).isZero();
+            assertThat(dry.out())
+                    .contains("Examined 11 entries")
+                    .contains("10 would be fenced")
+                    .contains("1 fences or tombstones already");
+            assertThat(sync.hexists(RedisLayout.key(prefix, "product", "p0"), "inv"))
+                    .isFalse();
+
+            TestPipeline.CliRun purge = TestPipeline.cli("purge", "product", "--wait", "0", "--config", config);
+
+            assertThat(purge.exitCode()).as(purge.toString()).isZero();
+            assertThat(purge.out()).contains("10 fenced");
+            assertThat(sync.hgetall(RedisLayout.key(prefix, "product", "p0")))
+                    .isEqualTo(Map.of("v", "3", "ts", "1", "inv", "1"));
+            assertThat(sync.hget(RedisLayout.key(prefix, "user", "u1"), "d")).isEqualTo("{}");
+            events.producer.close();
+        }
+    }
+
     /** One run: seed, fill both L1s, purge while events flow, check. */
     private static final class Scenario {
         private final TestPipeline p;
