@@ -79,6 +79,11 @@ public final class DefaultEntityCache<T> implements EntityCache<T> {
         return l1.get(id);
     }
 
+    /** The highest version of {@code id} L1 remembers from invalidations and evictions, or {@code null} (tests). */
+    public Long peekWatermark(String id) {
+        return l1.watermark(id);
+    }
+
     // ---------------------------------------------------------------------------------------------------- get(id)
 
     @Override

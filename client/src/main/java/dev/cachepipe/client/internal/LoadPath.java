@@ -216,6 +216,12 @@ final class LoadPath<T> {
                 return out.entry();
             }
             lease = Lease.NOT_HELD; // every way to "behind" released it
+            // An invalidation can reach this client before the fill does (the update overtook the load): Redis holds
+            // the newer state then, and it is what to return, not a reason to run the loader again.
+            Lookup now = reader.read(id, key);
+            if (now.hit() != null && now.hit().version() > out.loaded()) {
+                return now.hit();
+            }
             L1Entry newer = behind(id, out, attempt);
             if (newer != null) {
                 return newer;
