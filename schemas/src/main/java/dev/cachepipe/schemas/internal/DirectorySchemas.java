@@ -11,8 +11,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
-import org.apache.avro.SchemaParseException;
 
 /** Writer schemas from the files {@code <id>.avsc} of one directory; see {@link SchemaSource#directory}. */
 public final class DirectorySchemas implements SchemaSource {
@@ -43,7 +43,7 @@ public final class DirectorySchemas implements SchemaSource {
         Schema schema;
         try {
             schema = new Schema.Parser().parse(text);
-        } catch (SchemaParseException e) {
+        } catch (AvroRuntimeException e) { // SchemaParseException, AvroTypeException (an undefined type)
             throw new IncompatibleSchemaException(
                     file + " (schema id " + id + ") is not an Avro schema: " + e.getMessage(), null);
         }

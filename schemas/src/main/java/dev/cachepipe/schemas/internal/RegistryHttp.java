@@ -16,8 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import javax.net.ssl.SSLContext;
+import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
-import org.apache.avro.SchemaParseException;
 
 /**
  * The two calls of Confluent's Schema Registry REST API that cachepipe makes, one attempt each; waiting and retrying
@@ -86,7 +86,7 @@ public final class RegistryHttp {
             }
             try {
                 return new Schema.Parser().parse(text.asText());
-            } catch (SchemaParseException e) {
+            } catch (AvroRuntimeException e) { // SchemaParseException, AvroTypeException (an undefined type)
                 JsonNode refs = body.get("references");
                 throw new IncompatibleSchemaException(
                         "schema id " + id + " in the registry is not an Avro schema cachepipe can parse"
