@@ -111,6 +111,11 @@ public final class StubSchemaRegistry implements AutoCloseable {
         nextId = Math.max(nextId, id + 1);
     }
 
+    /** The subjects registered so far, in order. */
+    public synchronized List<String> subjects() {
+        return List.copyOf(subjects.keySet());
+    }
+
     /** How many times {@code GET /schemas/ids/{id}} was asked for this id (answered or not). */
     public long lookups(int id) {
         AtomicLong n = lookups.get(id);
