@@ -50,6 +50,11 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T>, Seri
 
     private static final int HEADER_BYTES = 10; // C3 01 + 8-byte little-endian fingerprint
 
+    /** Does nothing but make sure the limits above are set (other serdes of this module call it). */
+    static void applyLimits() {
+        // the static initializer did it
+    }
+
     private final Class<T> type;
     private final Schema schema;
     private final List<Schema> writerSchemas;

@@ -3,19 +3,25 @@ package dev.cachepipe.topology;
 import dev.cachepipe.avro.CacheMutation;
 import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.schemas.ConfluentAvroSerde;
+import dev.cachepipe.schemas.SchemaRegistryClient;
 import dev.cachepipe.topology.internal.BoundedRocksDb;
 import dev.cachepipe.topology.internal.ClampedTimestamps;
 import dev.cachepipe.topology.internal.DeadLetterDeserializationHandler;
 import dev.cachepipe.topology.internal.DeadLetterProcessingHandler;
 import dev.cachepipe.topology.internal.DeadLetterProductionHandler;
+import dev.cachepipe.topology.internal.EventDeserializer;
 import dev.cachepipe.topology.internal.EventMetrics;
 import dev.cachepipe.topology.internal.MutationProcessor;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.Properties;
 import org.apache.avro.Schema;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -33,7 +39,7 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  * source-&lt;topic&gt; ... ─► merge-&lt;topic&gt; ─► apply-policy (store cachepipe-versions) ─► to-mutations
- *        │ undecodable                          │ invalid
+ *        │ undecodable, unknown or incompatible schema │ invalid
  *        └──────────────── dead-letter topic ◄──┘   (Kafka Streams' DLQ, KIP-1034)
  * </pre>
  *
@@ -83,10 +89,35 @@ public final class CachepipeTopology {
      */
     public static Topology build(
             TopologyConfig config, Collection<Schema> olderDomainEventSchemas, MeterRegistry registry) {
-        Objects.requireNonNull(config, "config");
-        EventMetrics metrics = EventMetrics.create(registry, config.entities().keySet());
         Objects.requireNonNull(olderDomainEventSchemas, "olderDomainEventSchemas");
-        AvroSerde<DomainEvent> events = AvroSerde.of(DomainEvent.class).withWriterSchemas(olderDomainEventSchemas);
+        return build(config, EventDecoding.of(olderDomainEventSchemas), registry);
+    }
+
+    /**
+     * The topology for {@code config}, decoding each source topic's events as {@code decoding} says (wire format per
+     * topic, older single-object schemas, the source of Confluent schema ids) and counting events in {@code registry}
+     * ({@code null}: counts nothing), including {@value TopologyMeters#EVENTS_DECODED}{@code {format, schema_id}}.
+     */
+    public static Topology build(TopologyConfig config, EventDecoding decoding, MeterRegistry registry) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(decoding, "decoding");
+        EventMetrics metrics = EventMetrics.create(registry, config.entities().keySet());
+        AvroSerde<DomainEvent> singleObject =
+                AvroSerde.of(DomainEvent.class).withWriterSchemas(decoding.writerSchemas());
+        ConfluentAvroSerde<DomainEvent> confluent = decoding.schemaSource()
+                .map(source -> ConfluentAvroSerde.reading(DomainEvent.class, source))
+                .orElse(null);
+        if (registry != null && decoding.schemaIds() instanceof SchemaRegistryClient client) {
+            FunctionCounter.builder(TopologyMeters.REGISTRY_RETRIES, client, SchemaRegistryClient::retries)
+                    .description("Attempts to reach the schema registry that failed and were tried again")
+                    .register(registry);
+            Gauge.builder(
+                            TopologyMeters.REGISTRY_AVAILABLE,
+                            client,
+                            c -> c.unavailableReason().isPresent() ? 0 : 1)
+                    .description("1 while the schema registry answers, 0 while records wait for it")
+                    .register(registry);
+        }
 
         StreamsBuilder builder = new StreamsBuilder();
         // timestamped: each version carries when it was last raised, so that old keys can be forgotten (a plain
@@ -97,6 +128,8 @@ public final class CachepipeTopology {
         KStream<byte[], DomainEvent> merged = null;
         ClampedTimestamps timestamps = new ClampedTimestamps(config.maxFutureSkew());
         for (String topic : config.sourceTopics()) {
+            Serde<DomainEvent> events = Serdes.serdeFrom(
+                    singleObject, new EventDeserializer(decoding.formatOf(topic), singleObject, confluent, metrics));
             KStream<byte[], DomainEvent> source = builder.stream(
                     topic,
                     Consumed.with(Serdes.ByteArray(), events)

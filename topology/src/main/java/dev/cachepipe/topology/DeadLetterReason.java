@@ -5,8 +5,22 @@ package dev.cachepipe.topology;
  * the {@link TopologyMeters#REASON} tag of {@link TopologyMeters#DEAD_LETTERS}.
  */
 public enum DeadLetterReason {
-    /** The value is not Avro single-object encoding, or its writer schema is unknown. */
+    /**
+     * The value fits neither accepted wire format (Avro single-object encoding, the Confluent wire format; or not the
+     * one configured for its topic), or its Avro body is corrupt.
+     */
     UNDECODABLE("undecodable"),
+    /**
+     * The value's writer schema is unknown: a single-object fingerprint that is not the current schema nor one of
+     * {@code schemas.domainEventWriterSchemas}, or a Confluent schema id that the registry (or the schema directory)
+     * does not have.
+     */
+    UNKNOWN_SCHEMA("unknown-schema"),
+    /**
+     * The value's writer schema is known (from the registry or the schema directory) but records written with it
+     * cannot be read into the current DomainEvent by Avro schema resolution, or it is not an Avro schema.
+     */
+    INCOMPATIBLE_SCHEMA("incompatible-schema"),
     /** The value is null (a Kafka tombstone on a domain topic). */
     NULL_VALUE("null-value"),
     /** entityType does not match {@code [a-z0-9_-]{1,64}}. */

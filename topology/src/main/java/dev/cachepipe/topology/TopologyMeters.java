@@ -21,6 +21,26 @@ public final class TopologyMeters {
      */
     public static final String FENCED = "cachepipe.dead.letters.fenced";
 
+    /**
+     * Counter: domain event records decoded, tags {@link #FORMAT} ({@code single-object} or {@code confluent}) and
+     * {@link #SCHEMA_ID} (the Confluent schema id in decimal, or the single-object writer schema's fingerprint as
+     * {@code 0x} and 16 hex digits; {@link #OTHER_SCHEMAS} beyond {@link #MAX_SCHEMA_TAGS} per format).
+     */
+    public static final String EVENTS_DECODED = "cachepipe.events.decoded";
+    /** Counter: attempts to reach the schema registry that failed and were tried again (while it is down). */
+    public static final String REGISTRY_RETRIES = "cachepipe.schemas.registry.retries";
+    /** Gauge: 1 while the schema registry answers (or has not been needed yet), 0 while records wait for it. */
+    public static final String REGISTRY_AVAILABLE = "cachepipe.schemas.registry.available";
+
+    /** Tag of {@link #EVENTS_DECODED}: the record's wire format. */
+    public static final String FORMAT = "format";
+    /** Tag of {@link #EVENTS_DECODED}: the record's writer schema. */
+    public static final String SCHEMA_ID = "schema_id";
+    /** {@link #SCHEMA_ID} of writer schemas beyond the first {@link #MAX_SCHEMA_TAGS} of a format. */
+    public static final String OTHER_SCHEMAS = "other";
+    /** Distinct {@link #SCHEMA_ID} values per format, so that the number of meters stays bounded. */
+    public static final int MAX_SCHEMA_TAGS = 100;
+
     /** Tag of {@link #EVENTS}: the event's entity type. */
     public static final String ENTITY_TYPE = "entity_type";
     /** Tag of {@link #EVENTS}: what the topology did with the event. */

@@ -258,7 +258,7 @@ class CachepipeTopologyTest {
                         USERS,
                         "hello, not avro".getBytes(StandardCharsets.UTF_8),
                         "undecodable"),
-                poison("Avro with an unknown writer fingerprint", USERS, unknownFingerprint, "undecodable"),
+                poison("Avro with an unknown writer fingerprint", USERS, unknownFingerprint, "unknown-schema"),
                 poison(
                         "truncated Avro body",
                         USERS,
@@ -470,7 +470,7 @@ class CachepipeTopologyTest {
             TestRecord<byte[], byte[]> letter = f.dlq.readRecord();
             assertThat(letter.value()).isEqualTo(bytes);
             assertThat(header(letter.headers(), CachepipeTopology.DLQ_REASON_HEADER))
-                    .isEqualTo("undecodable");
+                    .isEqualTo("unknown-schema");
         }
     }
 

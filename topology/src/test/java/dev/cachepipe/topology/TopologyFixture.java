@@ -104,7 +104,7 @@ final class TopologyFixture implements AutoCloseable {
                 c.keyPrefix(), c.mutationsTopic(), c.deadLetterTopic(), c.entities(), versionRetention);
     }
 
-    private TopologyFixture(Topology topology, Properties props) {
+    TopologyFixture(Topology topology, Properties props) {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         try {

@@ -2,12 +2,13 @@ package dev.cachepipe.app.cli;
 
 import dev.cachepipe.app.config.CachepipeConfig;
 import dev.cachepipe.app.runtime.Infrastructure;
-import dev.cachepipe.avro.DomainEvent;
-import dev.cachepipe.schemas.AvroSerde;
+import dev.cachepipe.schemas.SchemaRegistryClient;
+import dev.cachepipe.schemas.WireFormat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -30,6 +31,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code cachepipe publish --file events.jsonl}: domain events from JSON lines, for trying cachepipe out and scripts. */
@@ -43,17 +45,33 @@ import picocli.CommandLine.Spec;
                     + " contentType application/json), optional eventId, occurredAt (epoch ms or ISO-8601),"
                     + " attributes (object of strings), topic. Blank lines and # comments are skipped.",
             "Bad lines are reported with their line number and skipped; the good ones are published.",
+            "--format confluent writes the Confluent wire format (00, schema id, Avro body) as KafkaAvroSerializer does,"
+                    + " registering the DomainEvent schema under <topic>-value in the registry of --registry (default:"
+                    + " schemas.registry.url of the configuration).",
             "Exit code 0 when every event was published, 1 when a line was bad or not acknowledged by Kafka."
         })
 public final class PublishCommand implements Callable<Integer> {
-    private static final AvroSerde<DomainEvent> SERDE = AvroSerde.of(DomainEvent.class);
-
     @Option(
             names = {"-f", "--file"},
             required = true,
             paramLabel = "FILE",
             description = "JSON lines file; '-' reads standard input")
     String file;
+
+    @Option(
+            names = "--format",
+            defaultValue = "single-object",
+            paramLabel = "FORMAT",
+            description = "single-object (Avro single-object encoding) or confluent (Confluent wire format, schema"
+                    + " registered under <topic>-value) (default: ${DEFAULT-VALUE})")
+    String format;
+
+    @Option(
+            names = "--registry",
+            paramLabel = "URL",
+            description = "Schema Registry URL for --format confluent (default: schemas.registry.url of the"
+                    + " configuration, with its username, password and TLS settings)")
+    String registryUrl;
 
     @Mixin
     ConfigOption config;
@@ -64,6 +82,7 @@ public final class PublishCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         CachepipeConfig cfg = config.load();
+        EventEncoder encoder = encoder(cfg);
         Infrastructure infra = Infrastructure.external(cfg, "publish", true, false);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -104,7 +123,7 @@ public final class PublishCommand implements Callable<Integer> {
                             new ProducerRecord<>(
                                     e.topic(),
                                     e.event().getEntityId().getBytes(StandardCharsets.UTF_8),
-                                    SERDE.encode(e.event())),
+                                    encoder.encode(e.topic(), e.event())),
                             (md, ex) -> {
                                 if (ex != null) {
                                     notAcked.put(lineNo, ex.toString());
@@ -113,7 +132,8 @@ public final class PublishCommand implements Callable<Integer> {
                                 }
                             });
                     sent++;
-                } catch (KafkaException ex) {
+                } catch (KafkaException | IllegalStateException ex) {
+                    // a refused send, or (--format confluent) a registry that refused or did not answer
                     notAcked.put(lineNo, ex.toString());
                 }
             }
@@ -149,6 +169,55 @@ public final class PublishCommand implements Callable<Integer> {
         out.flush();
         err.flush();
         return bad.isEmpty() && notAcked.isEmpty() && published == sent ? 0 : 1;
+    }
+
+    /** Single-object, or the Confluent wire format against --registry or the configured registry. */
+    private EventEncoder encoder(CachepipeConfig cfg) {
+        WireFormat wire;
+        try {
+            wire = WireFormat.parse(format);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(
+                    spec.commandLine(), "--format must be single-object or confluent but was '" + format + "'");
+        }
+        if (wire == WireFormat.AUTO) {
+            throw new ParameterException(spec.commandLine(), "--format must be single-object or confluent, not auto");
+        }
+        if (wire == WireFormat.SINGLE_OBJECT) {
+            if (registryUrl != null) {
+                throw new ParameterException(spec.commandLine(), "--registry is for --format confluent");
+            }
+            return EventEncoder.singleObject();
+        }
+        SchemaRegistryClient.Options configured = cfg.decoding().registry();
+        SchemaRegistryClient.Options options;
+        try {
+            if (registryUrl == null) {
+                if (configured == null) {
+                    throw new ParameterException(
+                            spec.commandLine(),
+                            "--format confluent needs --registry URL or schemas.registry.url in the configuration");
+                }
+                options = configured;
+            } else if (configured != null) {
+                options = new SchemaRegistryClient.Options(
+                        URI.create(registryUrl),
+                        configured.username(),
+                        configured.password(),
+                        configured.caFile(),
+                        configured.certFile(),
+                        configured.keyFile(),
+                        configured.requestTimeout(),
+                        configured.maxWait(),
+                        configured.retryBackoffMin(),
+                        configured.retryBackoffMax());
+            } else {
+                options = SchemaRegistryClient.Options.of(registryUrl);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--registry: " + e.getMessage());
+        }
+        return EventEncoder.confluent(SchemaRegistryClient.create(options));
     }
 
     private BufferedReader open() throws IOException {

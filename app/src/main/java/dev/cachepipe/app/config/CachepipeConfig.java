@@ -7,11 +7,16 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.schemas.Redact;
 import dev.cachepipe.schemas.RedisLayout;
+import dev.cachepipe.schemas.SchemaRegistryClient;
+import dev.cachepipe.schemas.SchemaSource;
+import dev.cachepipe.schemas.WireFormat;
+import dev.cachepipe.schemas.internal.Incompatibilities;
 import dev.cachepipe.support.redis.RedisMode;
 import dev.cachepipe.support.redis.RedisTarget;
 import dev.cachepipe.support.redis.RedisTls;
 import dev.cachepipe.topology.CacheMode;
 import dev.cachepipe.topology.EntityPolicy;
+import dev.cachepipe.topology.EventDecoding;
 import dev.cachepipe.topology.TopologyConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,7 +46,8 @@ public record CachepipeConfig(
         Writer writer,
         Topology topology,
         Map<String, EntityPolicy> entities,
-        List<Schema> domainEventWriterSchemas) {
+        List<Schema> domainEventWriterSchemas,
+        Decoding decoding) {
 
     /** The value of {@code bootstrapServers} and {@code uri} that starts an in-process broker / a local Redis. */
     public static final String EMBEDDED = "embedded";
@@ -54,6 +61,29 @@ public record CachepipeConfig(
     public CachepipeConfig {
         entities = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(entities));
         domainEventWriterSchemas = List.copyOf(domainEventWriterSchemas);
+    }
+
+    /**
+     * How domain events are framed and where the writer schemas of Confluent-format records come from.
+     *
+     * @param format {@code schemas.format}: the wire format of entity types without their own
+     * @param entityFormats the wire format of every entity type ({@code entities.<type>.format}, else {@code format})
+     * @param registry {@code schemas.registry.*} when {@code schemas.registry.url} is set, else {@code null}
+     * @param registryDirectory {@code schemas.registry.directory} (files {@code <id>.avsc}), else {@code null}
+     */
+    public record Decoding(
+            WireFormat format,
+            Map<String, WireFormat> entityFormats,
+            SchemaRegistryClient.Options registry,
+            Path registryDirectory) {
+        public Decoding {
+            entityFormats = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(entityFormats));
+        }
+
+        /** Whether a registry or a schema directory is configured. */
+        public boolean hasSchemaSource() {
+            return registry != null || registryDirectory != null;
+        }
     }
 
     /**
@@ -287,8 +317,141 @@ public record CachepipeConfig(
         }
 
         Map<String, EntityPolicy> entities = entities(top.section("entities"), topics);
+        Section schemas = top.section("schemas");
+        schemas.allowOnly("domainEventWriterSchemas", "format", "registry");
         return new CachepipeConfig(
-                kafka, redis, topics, writer, topology, entities, writerSchemas(top.section("schemas"), baseDir));
+                kafka,
+                redis,
+                topics,
+                writer,
+                topology,
+                entities,
+                writerSchemas(schemas, baseDir),
+                decoding(schemas, top.section("entities"), entities, kafka, baseDir));
+    }
+
+    /**
+     * {@code schemas.format}, {@code entities.<type>.format} and {@code schemas.registry.*}: entity types that share a
+     * topic must share its format; a confluent format needs a registry or a schema directory; one lookup's wait for
+     * the registry must end before Kafka Streams' {@code max.poll.interval.ms} would drop the stream thread from its
+     * group.
+     */
+    private static Decoding decoding(
+            Section s, Section es, Map<String, EntityPolicy> entities, Kafka kafka, Path baseDir) {
+        WireFormat format = wireFormat(s, "format", WireFormat.AUTO);
+        Map<String, WireFormat> perEntity = new LinkedHashMap<>();
+        Map<String, String> topicOwner = new HashMap<>();
+        for (EntityPolicy policy : entities.values()) {
+            Section e = es.section(policy.entityType());
+            WireFormat own = wireFormat(e, "format", format);
+            perEntity.put(policy.entityType(), own);
+            for (String topic : policy.topics()) {
+                String other = topicOwner.putIfAbsent(topic, policy.entityType());
+                if (other != null && perEntity.get(other) != own) {
+                    throw new ConfigException(
+                            e.key("format"),
+                            own.configName(),
+                            "entities." + other + " reads topic " + topic + " as "
+                                    + perEntity.get(other).configName()
+                                    + "; entity types that share a topic must share its format (auto reads both)");
+                }
+            }
+        }
+        Section r = s.section("registry");
+        r.allowOnly(
+                "url",
+                "username",
+                "password",
+                "directory",
+                "timeout",
+                "maxWait",
+                "retryBackoffMin",
+                "retryBackoffMax",
+                "tls");
+        String url = r.string("url", "").strip();
+        String directory = r.string("directory", "").strip();
+        if (!url.isEmpty() && !directory.isEmpty()) {
+            throw new ConfigException(
+                    r.key("directory"), directory, "set schemas.registry.url or schemas.registry.directory, not both");
+        }
+        SchemaRegistryClient.Options registry = null;
+        if (!url.isEmpty()) {
+            Section tls = r.section("tls");
+            tls.allowOnly("caFile", "certFile", "keyFile");
+            try {
+                registry = SchemaRegistryClient.Options.of(url)
+                        .withBasicAuth(r.string("username", ""), r.string("password", ""))
+                        .withTls(
+                                tlsFile(tls, "caFile", baseDir),
+                                tlsFile(tls, "certFile", baseDir),
+                                tlsFile(tls, "keyFile", baseDir))
+                        .withTimeouts(
+                                r.duration("timeout", "5s"),
+                                r.duration("maxWait", "60s"),
+                                r.duration("retryBackoffMin", "100ms"),
+                                r.duration("retryBackoffMax", "5s"));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(r.key("url"), Redact.uri(url), e.getMessage());
+            }
+            long maxPoll = maxPollIntervalMs(kafka.properties());
+            long wait = registry.maxWait().plus(registry.requestTimeout()).toMillis();
+            if (wait >= maxPoll) {
+                throw new ConfigException(
+                        r.key("maxWait"),
+                        Durations.format(registry.maxWait()),
+                        "schemas.registry.maxWait plus schemas.registry.timeout must stay below Kafka Streams'"
+                                + " max.poll.interval.ms (" + maxPoll + " ms): a stream thread that waits longer is"
+                                + " dropped from its group");
+            }
+        }
+        Path dir = null;
+        if (!directory.isEmpty()) {
+            dir = baseDir.resolve(directory);
+            if (!Files.isDirectory(dir) || !Files.isReadable(dir)) {
+                throw new ConfigException(
+                        r.key("directory"),
+                        directory,
+                        "must be a readable directory of <id>.avsc files; " + dir + " is not");
+            }
+        }
+        Decoding decoding = new Decoding(format, perEntity, registry, dir);
+        if (!decoding.hasSchemaSource()) {
+            for (Map.Entry<String, WireFormat> e : perEntity.entrySet()) {
+                if (e.getValue() == WireFormat.CONFLUENT) {
+                    boolean own = es.section(e.getKey()).has("format");
+                    throw new ConfigException(
+                            own ? "entities." + e.getKey() + ".format" : s.key("format"),
+                            "confluent",
+                            "the Confluent wire format needs schemas.registry.url or schemas.registry.directory");
+                }
+            }
+        }
+        return decoding;
+    }
+
+    /** Kafka Streams' {@code max.poll.interval.ms} as {@code kafka.properties} set it (its default: 300000). */
+    static long maxPollIntervalMs(Map<String, String> properties) {
+        for (String key : List.of(
+                "main.consumer.max.poll.interval.ms", "consumer.max.poll.interval.ms", "max.poll.interval.ms")) {
+            String v = properties.get(key);
+            if (v != null) {
+                try {
+                    return Long.parseLong(v.trim());
+                } catch (NumberFormatException e) {
+                    throw new ConfigException("kafka.properties." + key, v, "must be a whole number of milliseconds");
+                }
+            }
+        }
+        return 300_000;
+    }
+
+    private static WireFormat wireFormat(Section s, String name, WireFormat defaultValue) {
+        String v = s.nonBlank(name, defaultValue.configName());
+        try {
+            return WireFormat.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(s.key(name), v, "allowed: single-object, confluent, auto");
+        }
     }
 
     /** {@code kafka.instanceId} and {@code kafka.sessionTimeout}: the values a broker accepts by default. */
@@ -360,7 +523,6 @@ public record CachepipeConfig(
      * as {@code .avsc} files (relative to the configuration file); each must be readable into the current schema.
      */
     private static List<Schema> writerSchemas(Section s, Path baseDir) {
-        s.allowOnly("domainEventWriterSchemas");
         String key = s.key("domainEventWriterSchemas");
         List<Schema> out = new java.util.ArrayList<>();
         for (String file : s.optionalStringList("domainEventWriterSchemas")) {
@@ -384,7 +546,7 @@ public record CachepipeConfig(
                         key,
                         file,
                         "events written with it cannot be read into the current DomainEvent: "
-                                + describe(compatibility.getResult().getIncompatibilities(), current));
+                                + Incompatibilities.describe(compatibility, current));
             }
             out.add(schema);
         }
@@ -402,21 +564,6 @@ public record CachepipeConfig(
         } catch (RuntimeException e) {
             return false;
         }
-    }
-
-    /** "field 'version': reader type: LONG not compatible with writer type: STRING", one per problem. */
-    private static String describe(List<SchemaCompatibility.Incompatibility> problems, Schema reader) {
-        List<String> out = new java.util.ArrayList<>();
-        for (SchemaCompatibility.Incompatibility p : problems) {
-            java.util.regex.Matcher m =
-                    java.util.regex.Pattern.compile("^/fields/(\\d+)").matcher(p.getLocation());
-            int index = m.find() ? Integer.parseInt(m.group(1)) : -1;
-            String where = index >= 0 && index < reader.getFields().size()
-                    ? "field '" + reader.getFields().get(index).name() + "'"
-                    : p.getLocation();
-            out.add(where + ": " + p.getMessage());
-        }
-        return String.join("; ", out);
     }
 
     private static Map<String, EntityPolicy> entities(Section es, Topics topics) {
@@ -439,7 +586,8 @@ public record CachepipeConfig(
                     "ttlJitter",
                     "tombstoneTtl",
                     "maxPayloadBytes",
-                    "inlineInvalidationMaxBytes");
+                    "inlineInvalidationMaxBytes",
+                    "format");
             List<String> sourceTopics = e.stringList("topics");
             for (String topic : sourceTopics) {
                 if (internal.contains(topic)) {
@@ -484,6 +632,41 @@ public record CachepipeConfig(
                 entities,
                 topology.versionRetention(),
                 topology.maxFutureSkew());
+    }
+
+    /**
+     * The topology's decoding of this configuration: each source topic's wire format (its entity types'), the older
+     * single-object schemas, and {@code schemaIds} (from {@link #schemaSource()}) for Confluent-format records.
+     */
+    public EventDecoding eventDecoding(SchemaSource schemaIds) {
+        Map<String, WireFormat> perTopic = new HashMap<>();
+        entities.forEach((type, policy) -> policy.topics()
+                .forEach(topic -> perTopic.put(topic, decoding.entityFormats().get(type))));
+        return new EventDecoding(decoding.format(), perTopic, domainEventWriterSchemas, schemaIds);
+    }
+
+    /**
+     * A new client of the configured schema registry, or the configured schema directory, or {@code null} when neither
+     * is configured. Create one per process: a registry client caches the schemas it fetched.
+     */
+    public SchemaSource schemaSource() {
+        if (decoding.registry() != null) {
+            return SchemaRegistryClient.create(decoding.registry());
+        }
+        return decoding.registryDirectory() != null ? SchemaSource.directory(decoding.registryDirectory()) : null;
+    }
+
+    /** This configuration with Confluent-format records' schemas from the registry at {@code url} (the demo's). */
+    public CachepipeConfig withSchemaRegistry(String url) {
+        return new CachepipeConfig(
+                kafka,
+                redis,
+                topics,
+                writer,
+                topology,
+                entities,
+                domainEventWriterSchemas,
+                new Decoding(decoding.format(), decoding.entityFormats(), SchemaRegistryClient.Options.of(url), null));
     }
 
     /** Every source topic of every entity type, without duplicates, in configuration order. */

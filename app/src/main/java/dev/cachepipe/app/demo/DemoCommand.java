@@ -1,5 +1,6 @@
 package dev.cachepipe.app.demo;
 
+import dev.cachepipe.app.cli.EventEncoder;
 import dev.cachepipe.app.cli.PlainProgressLines;
 import dev.cachepipe.app.config.CachepipeConfig;
 import dev.cachepipe.app.config.Durations;
@@ -8,8 +9,13 @@ import dev.cachepipe.app.ops.Metrics;
 import dev.cachepipe.app.ops.OperatorEndpoints;
 import dev.cachepipe.app.runtime.Infrastructure;
 import dev.cachepipe.app.runtime.Pipeline;
+import dev.cachepipe.embedded.StubSchemaRegistry;
+import dev.cachepipe.schemas.SchemaRegistryClient;
+import dev.cachepipe.schemas.WireFormat;
 import dev.cachepipe.topology.EntityPolicy;
+import dev.cachepipe.topology.TopologyMeters;
 import dev.cachepipe.writer.WriteOutcome;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -112,6 +118,15 @@ public final class DemoCommand implements Callable<Integer> {
                     + " ${DEFAULT-VALUE})")
     int clientReads;
 
+    @Option(
+            names = "--format",
+            defaultValue = "single-object",
+            paramLabel = "FORMAT",
+            description = "How the generator frames events: single-object (Avro single-object encoding) or confluent"
+                    + " (the Confluent wire format, schema registered under <topic>-value in an in-process stub of the"
+                    + " Schema Registry REST API) (default: ${DEFAULT-VALUE})")
+    String format;
+
     @Mixin
     OperatorEndpoints endpoints;
 
@@ -154,6 +169,16 @@ public final class DemoCommand implements Callable<Integer> {
         // the bundled configuration: embedded Kafka (whose data dir also holds the Streams state) and Redis
         CachepipeConfig cfg = CachepipeConfig.defaults();
         List<EntityPolicy> types = List.copyOf(cfg.entities().values());
+        EventEncoder encoder = EventEncoder.singleObject();
+        if (wireFormat() == WireFormat.CONFLUENT) {
+            StubSchemaRegistry schemaRegistry = StubSchemaRegistry.start();
+            resources.add(schemaRegistry);
+            cfg = cfg.withSchemaRegistry(schemaRegistry.url());
+            encoder = EventEncoder.confluent(
+                    SchemaRegistryClient.create(cfg.decoding().registry()));
+            out.println("Events in the Confluent wire format; schema registry: an in-process stub of its REST API at "
+                    + schemaRegistry.url() + " (no registry server is needed for the demo)");
+        }
 
         out.println("cachepipe demo: " + types.size() + " entity types x " + entities + " entities, " + rate
                 + " events/s for " + Durations.format(duration) + ", seed " + seedValue);
@@ -199,7 +224,7 @@ public final class DemoCommand implements Callable<Integer> {
         EventGenerator.Settings settings = EventGenerator.Settings.of(types, entities, seedValue)
                 .withIdPrefix(idPrefix)
                 .withPoisonRatio(poisonRatio);
-        EventGenerator generator = new EventGenerator(infra.kafkaClientProperties(), settings, oracle);
+        EventGenerator generator = new EventGenerator(infra.kafkaClientProperties(), settings, oracle, encoder);
         resources.add(generator);
         ConsistencyCheck check = new ConsistencyCheck(infra.redisTarget(), oracle);
         resources.add(check);
@@ -244,6 +269,7 @@ public final class DemoCommand implements Callable<Integer> {
         readers.stop();
         awaitDeadLetters(deadLetters, oracle.poison().size());
         printSummary(generator, stats, deadLetters, oracle, t0);
+        out.println("  decoded      " + decodedSummary(registry));
         readers.summary().forEach(out::println);
         out.println(result.summary());
         if (!result.isConsistent()) {
@@ -358,6 +384,51 @@ public final class DemoCommand implements Callable<Integer> {
                                 .collect(Collectors.joining(", ", " (", ")")));
     }
 
+    /** "confluent 19,958 (schema id 1)": the records the topology decoded, by format and writer schema. */
+    static String decodedSummary(MeterRegistry registry) {
+        Map<String, Map<String, Double>> byFormat = new java.util.TreeMap<>();
+        for (Counter c : registry.find(TopologyMeters.EVENTS_DECODED).counters()) {
+            byFormat.computeIfAbsent(c.getId().getTag(TopologyMeters.FORMAT), f -> new java.util.TreeMap<>())
+                    .merge(c.getId().getTag(TopologyMeters.SCHEMA_ID), c.count(), Double::sum);
+        }
+        if (byFormat.isEmpty()) {
+            return "none";
+        }
+        return byFormat.entrySet().stream()
+                .map(f -> String.format(
+                        Locale.ROOT,
+                        "%s %,d (schema %s)",
+                        f.getKey(),
+                        (long) f.getValue().values().stream()
+                                .mapToDouble(Double::doubleValue)
+                                .sum(),
+                        f.getValue().entrySet().stream()
+                                .map(e -> (f.getKey().equals("confluent") ? "id " : "")
+                                        + e.getKey()
+                                        + (f.getValue().size() > 1
+                                                ? String.format(
+                                                        Locale.ROOT,
+                                                        ": %,d",
+                                                        e.getValue().longValue())
+                                                : ""))
+                                .collect(Collectors.joining(", "))))
+                .collect(Collectors.joining("; "));
+    }
+
+    private WireFormat wireFormat() {
+        WireFormat f;
+        try {
+            f = WireFormat.parse(format);
+        } catch (IllegalArgumentException e) {
+            f = WireFormat.AUTO;
+        }
+        if (f == WireFormat.AUTO) {
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "--format must be single-object or confluent but was '" + format + "'");
+        }
+        return f;
+    }
+
     private void awaitRunning(Pipeline pipeline) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (pipeline.streams().state() != KafkaStreams.State.RUNNING && !stopping) {
@@ -378,6 +449,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     private void validate() {
         endpoints.validate(spec.commandLine());
+        wireFormat();
         if (duration.isZero() || duration.isNegative()) {
             throw new picocli.CommandLine.ParameterException(
                     spec.commandLine(), "--duration must be positive but was " + duration);

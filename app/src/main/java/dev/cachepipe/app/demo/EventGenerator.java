@@ -1,9 +1,9 @@
 package dev.cachepipe.app.demo;
 
+import dev.cachepipe.app.cli.EventEncoder;
 import dev.cachepipe.app.demo.internal.EventPlanner;
 import dev.cachepipe.avro.DomainEvent;
 import dev.cachepipe.avro.Operation;
-import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.topology.EntityPolicy;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class EventGenerator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EventGenerator.class);
-    private static final AvroSerde<DomainEvent> SERDE = AvroSerde.of(DomainEvent.class);
     private static final int KEPT_FAILURES = 5;
     /** Poison payloads above this are not generated: they would exceed Kafka's default message size. */
     static final int MAX_OVERSIZED_PAYLOAD = 512 * 1024;
@@ -129,6 +128,7 @@ public final class EventGenerator implements AutoCloseable {
 
     private final Settings settings;
     private final Oracle oracle;
+    private final EventEncoder encoder;
     private final KafkaProducer<byte[], byte[]> producer;
     private final EventPlanner planner;
     private final Random random;
@@ -150,8 +150,14 @@ public final class EventGenerator implements AutoCloseable {
      *     {@code acks=all} and idempotence itself
      */
     public EventGenerator(Map<String, Object> kafkaProperties, Settings settings, Oracle oracle) {
+        this(kafkaProperties, settings, oracle, EventEncoder.singleObject());
+    }
+
+    /** As {@link #EventGenerator(Map, Settings, Oracle)}, framing every record with {@code encoder}. */
+    public EventGenerator(Map<String, Object> kafkaProperties, Settings settings, Oracle oracle, EventEncoder encoder) {
         this.settings = settings;
         this.oracle = oracle;
+        this.encoder = encoder;
         for (EntityPolicy p : settings.entityTypes()) {
             if (!oracle.policies().containsKey(p.entityType())) {
                 throw new IllegalArgumentException("the oracle has no policy for entity type " + p.entityType());
@@ -195,7 +201,8 @@ public final class EventGenerator implements AutoCloseable {
         if (policy == null) {
             throw new IllegalArgumentException("entity type " + event.getEntityType() + " has no policy");
         }
-        send(policy.topics().get(0), event, SERDE.encode(event));
+        String topic = policy.topics().get(0);
+        send(topic, event, encoder.encode(topic, event));
     }
 
     /** Publishes one poison record of {@code kind} to the first topic of {@code type} and records it. */
@@ -304,7 +311,7 @@ public final class EventGenerator implements AutoCloseable {
         Built built = (Built) slot.built();
         if (built == null) {
             DomainEvent event = event(slot);
-            built = new Built(event, SERDE.encode(event));
+            built = new Built(event, encoder.encode(slot.type().topics().get(0), event));
             slot.built(built);
         } else {
             duplicatesSent.incrementAndGet();
@@ -451,7 +458,7 @@ public final class EventGenerator implements AutoCloseable {
                 kind,
                 topic,
                 e.getEntityId().getBytes(StandardCharsets.UTF_8),
-                SERDE.encode(e),
+                encoder.encode(topic, e),
                 oracle.key(e.getEntityType(), e.getEntityId()));
     }
 

@@ -2,6 +2,10 @@ package dev.cachepipe.app.runtime;
 
 import dev.cachepipe.app.config.CachepipeConfig;
 import dev.cachepipe.app.config.ConfigException;
+import dev.cachepipe.schemas.Redact;
+import dev.cachepipe.schemas.SchemaRegistryClient;
+import dev.cachepipe.schemas.SchemaRegistryUnavailableException;
+import dev.cachepipe.schemas.SchemaSource;
 import dev.cachepipe.support.AccessDenied;
 import dev.cachepipe.support.kafka.PartitionLeaders;
 import dev.cachepipe.topology.CachepipeTopology;
@@ -61,10 +65,12 @@ public final class Pipeline implements AutoCloseable {
     private final CompletableFuture<String> failure = new CompletableFuture<>();
     private final FailureWindow threadDeaths = new FailureWindow(MAX_THREAD_REPLACEMENTS, REPLACE_WINDOW);
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final SchemaRegistryClient registryClient; // null: no registry configured
 
-    private Pipeline(KafkaStreams streams, CacheWriter writer) {
+    private Pipeline(KafkaStreams streams, CacheWriter writer, SchemaSource schemas) {
         this.streams = streams;
         this.writer = writer;
+        this.registryClient = schemas instanceof SchemaRegistryClient c ? c : null;
         this.writerThread = new Thread(this::runWriter, "cachepipe-writer");
         streams.setUncaughtExceptionHandler(this::onStreamThreadFailure);
         streams.setStateListener((now, before) -> {
@@ -87,9 +93,19 @@ public final class Pipeline implements AutoCloseable {
      * A stream thread that died is replaced (the task retries its records), but a record that kills every thread
      * that touches it would loop forever: after {@link #MAX_THREAD_REPLACEMENTS} deaths within {@link
      * #REPLACE_WINDOW} the pipeline stops and reports why, so an orchestrator restarts it and alerts. An authorization
-     * or authentication failure stops it at once: no new thread would fare better.
+     * or authentication failure stops it at once: no new thread would fare better. A schema registry that stayed
+     * unreachable for {@code schemas.registry.maxWait} while a record waited for it is an outage, not a failing record:
+     * the thread is replaced without counting, so that it reads that record again (nothing was committed past it) and
+     * waits again, for as long as the outage lasts.
      */
     private StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamThreadFailure(Throwable e) {
+        if (SchemaRegistryUnavailableException.isCauseOf(e)) {
+            log.warn(
+                    "Stream thread stopped while the schema registry does not answer; replacing it: its records are"
+                            + " read again from the last commit and wait for the registry ({})",
+                    Redact.describe(e));
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        }
         AccessDenied denied = AccessDenied.in("Kafka refused Kafka Streams", e);
         if (denied != null) {
             // no replacement thread would be allowed more: stop now, so that `run` exits and says why
@@ -164,8 +180,9 @@ public final class Pipeline implements AutoCloseable {
         if (!config.writer().selfHealing()) {
             writerConfig = writerConfig.withKeyPrefix(null);
         }
+        SchemaSource schemas = config.schemaSource();
         KafkaStreams streams = new KafkaStreams(
-                CachepipeTopology.build(config.topologyConfig(), config.domainEventWriterSchemas(), registry), props);
+                CachepipeTopology.build(config.topologyConfig(), config.eventDecoding(schemas), registry), props);
         CacheWriter writer;
         try {
             writer = new CacheWriter(writerConfig, infra.redisTarget(), registry);
@@ -173,7 +190,7 @@ public final class Pipeline implements AutoCloseable {
             streams.close(Duration.ofSeconds(10));
             throw e;
         }
-        Pipeline pipeline = new Pipeline(streams, writer);
+        Pipeline pipeline = new Pipeline(streams, writer, schemas);
         try {
             streams.start();
             pipeline.writerThread.start();
@@ -230,9 +247,9 @@ public final class Pipeline implements AutoCloseable {
                 .withMarkerCheckInterval(config.writer().markerCheckInterval());
     }
 
-    /** Whether the writer currently reaches Redis and Kafka. */
+    /** Whether the writer currently reaches Redis and Kafka, and the topology its schema registry (if any). */
     public boolean healthy() {
-        return writer.healthy() && streams.state().isRunningOrRebalancing();
+        return writer.healthy() && streams.state().isRunningOrRebalancing() && registryUnavailable() == null;
     }
 
     /** Why the pipeline is unhealthy, or {@code "ok"}. */
@@ -240,7 +257,17 @@ public final class Pipeline implements AutoCloseable {
         if (!streams.state().isRunningOrRebalancing()) {
             return "Kafka Streams is " + streams.state();
         }
-        return writer.healthy() ? "ok" : writer.healthReason();
+        if (!writer.healthy()) {
+            return writer.healthReason();
+        }
+        String registry = registryUnavailable();
+        return registry == null ? "ok" : "schema registry unavailable (events wait for it): " + registry;
+    }
+
+    private String registryUnavailable() {
+        return registryClient == null
+                ? null
+                : registryClient.unavailableReason().orElse(null);
     }
 
     /** Whether the writer is rebuilding Redis from the mutations topic (self-healing). */

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.cachepipe.app.testing.RedisProbe;
 import dev.cachepipe.app.testing.TestPipeline;
 import dev.cachepipe.embedded.RedisServer;
+import dev.cachepipe.embedded.StubSchemaRegistry;
 import dev.cachepipe.schemas.CacheEntry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -108,6 +109,64 @@ class PublishCommandIT {
             assertThat(ok.exitCode()).as(ok.toString()).isZero();
             assertThat(ok.out()).startsWith("Published 1 event from " + good);
             assertThat(ok.err()).isEmpty();
+        }
+    }
+
+    /**
+     * Issue 12: {@code publish --format confluent --registry URL} registers the DomainEvent schema under {@code
+     * <topic>-value} in the registry ({@link StubSchemaRegistry}, a stub of Confluent's documented REST API: no registry
+     * server can be installed here) and writes the Confluent wire format, which the pipeline reads through the same
+     * registry into Redis.
+     */
+    @Test
+    void shouldWriteTheConfluentWireFormatAndRegisterTheSchemaUnderTheTopicWhenFormatIsConfluent() throws Exception {
+        try (StubSchemaRegistry registry = StubSchemaRegistry.start();
+                TestPipeline p = TestPipeline.configure("publish-confluent", redis, 1, "")
+                        .withYaml(y -> y + "schemas:\n  registry:\n    url: " + registry.url() + "\n");
+                RedisProbe probe = new RedisProbe(redis)) {
+            p.startPipeline();
+            Path file = Path.of(System.getProperty("java.io.tmpdir"), p.id + "-confluent.jsonl");
+            Files.writeString(
+                    file,
+                    "{\"entityType\":\"user\",\"entityId\":\"c1\",\"version\":3,\"op\":\"UPSERT\",\"payload\":{\"n\":1}}\n");
+            TestPipeline.CliRun run = TestPipeline.cli(
+                    "publish",
+                    "--format",
+                    "confluent",
+                    "--registry",
+                    registry.url(),
+                    "--file",
+                    file.toString(),
+                    "--config",
+                    p.configFile().toString());
+            assertThat(run.exitCode()).as(run.toString()).isZero();
+            assertThat(run.out()).startsWith("Published 1 event from " + file);
+
+            String users = p.policy("user").topics().get(0);
+            assertThat(registry.subjects()).as("registered under <topic>-value").containsExactly(users + "-value");
+            await("user c1 in Redis, read through the registry")
+                    .atMost(Duration.ofSeconds(60))
+                    .until(() -> probe.read(p.id + ":user:c1")
+                                    .map(CacheEntry::version)
+                                    .orElse(0L)
+                            == 3L);
+            assertThat(p.registry
+                            .find(dev.cachepipe.topology.TopologyMeters.EVENTS_DECODED)
+                            .tag(dev.cachepipe.topology.TopologyMeters.FORMAT, "confluent")
+                            .tag(dev.cachepipe.topology.TopologyMeters.SCHEMA_ID, "1")
+                            .counter())
+                    .isNotNull();
+
+            TestPipeline.CliRun wrong = TestPipeline.cli(
+                    "publish",
+                    "--format",
+                    "auto",
+                    "--file",
+                    file.toString(),
+                    "--config",
+                    p.configFile().toString());
+            assertThat(wrong.exitCode()).isEqualTo(2);
+            assertThat(wrong.err()).contains("--format must be single-object or confluent");
         }
     }
 }

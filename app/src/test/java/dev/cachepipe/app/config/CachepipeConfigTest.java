@@ -3,6 +3,8 @@ package dev.cachepipe.app.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cachepipe.schemas.SchemaRegistryClient;
+import dev.cachepipe.schemas.WireFormat;
 import dev.cachepipe.support.redis.RedisMode;
 import dev.cachepipe.topology.CacheMode;
 import java.nio.file.Path;
@@ -264,6 +266,91 @@ class CachepipeConfigTest {
 
         java.nio.file.Files.writeString(file, "schemas:\n  domainEventWriterSchemas: [missing.avsc]\n" + MINIMAL);
         assertThatThrownBy(() -> CachepipeConfig.load(file)).hasMessageContaining("cannot read");
+    }
+
+    @Test
+    void shouldReadBothFormatsWithoutARegistryByDefault() {
+        CachepipeConfig config = CachepipeConfig.parse(MINIMAL, Map.of());
+        assertThat(config.decoding().format()).isEqualTo(WireFormat.AUTO);
+        assertThat(config.decoding().entityFormats()).containsEntry("user", WireFormat.AUTO);
+        assertThat(config.decoding().hasSchemaSource()).isFalse();
+        assertThat(config.schemaSource()).isNull();
+        assertThat(config.eventDecoding(null).formatOf("users.events")).isEqualTo(WireFormat.AUTO);
+    }
+
+    @Test
+    void shouldTakeARegistryWithCredentialsAndAFormatPerEntityTypeWithoutShowingThePassword() {
+        CachepipeConfig config = CachepipeConfig.parse("""
+                schemas:
+                  format: single-object
+                  registry:
+                    url: https://registry.example:8081/apis/ccompat/v7
+                    username: cachepipe
+                    password: ${REGISTRY_PASSWORD}
+                    maxWait: 30s
+                entities:
+                  user:
+                    topics: [users.events]
+                    format: confluent
+                  order:
+                    topics: [orders.events]
+                """, Map.of("REGISTRY_PASSWORD", "hunter2-secret"));
+        SchemaRegistryClient.Options registry = config.decoding().registry();
+        assertThat(registry.url()).hasToString("https://registry.example:8081/apis/ccompat/v7");
+        assertThat(registry.password()).isEqualTo("hunter2-secret");
+        assertThat(registry.maxWait()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.toString()).doesNotContain("hunter2-secret");
+        assertThat(config.eventDecoding(null).formatOf("users.events")).isEqualTo(WireFormat.CONFLUENT);
+        assertThat(config.eventDecoding(null).formatOf("orders.events")).isEqualTo(WireFormat.SINGLE_OBJECT);
+        assertThat(config.schemaSource()).isInstanceOf(SchemaRegistryClient.class);
+    }
+
+    @Test
+    void shouldRefuseBadFormatsAndRegistrySettingsNamingKeyValueAndAllowed(@org.junit.jupiter.api.io.TempDir Path dir) {
+        assertThatThrownBy(() -> CachepipeConfig.parse("schemas:\n  format: protobuf\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("schemas.format")
+                .hasMessageContaining("'protobuf'")
+                .hasMessageContaining("single-object, confluent, auto");
+        assertThatThrownBy(() -> CachepipeConfig.parse("schemas:\n  format: confluent\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("schemas.format")
+                .hasMessageContaining("schemas.registry.url or schemas.registry.directory");
+        assertThatThrownBy(() -> CachepipeConfig.parse("""
+                        entities:
+                          user:
+                            topics: [shared.events]
+                            format: confluent
+                          order:
+                            topics: [shared.events]
+                            format: single-object
+                        schemas:
+                          registry:
+                            url: http://registry:8081
+                        """, Map.of()))
+                .hasMessageContaining("entities.order.format")
+                .hasMessageContaining("shared.events")
+                .hasMessageContaining("share its format");
+        assertThatThrownBy(() -> CachepipeConfig.parse(
+                        "schemas:\n  registry:\n    url: http://registry:8081\n    directory: " + dir + "\n" + MINIMAL,
+                        Map.of()))
+                .hasMessageContaining("schemas.registry.directory")
+                .hasMessageContaining("not both");
+        assertThatThrownBy(() -> CachepipeConfig.parse(
+                        "schemas:\n  registry:\n    url: http://registry:8081\n    maxWait: 5m\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("schemas.registry.maxWait")
+                .hasMessageContaining("max.poll.interval.ms (300000 ms)");
+        assertThatThrownBy(() -> CachepipeConfig.parse(
+                        "schemas:\n  registry:\n    url: https://bob:pa55word-x@registry:8081\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("schemas.registry.url")
+                .hasMessageContaining("username and password")
+                .hasMessageNotContaining("pa55word-x");
+        assertThatThrownBy(() -> CachepipeConfig.parse(
+                        "schemas:\n  registry:\n    directory: no-such-dir\n" + MINIMAL, Map.of()))
+                .hasMessageContaining("schemas.registry.directory")
+                .hasMessageContaining("readable directory");
+        CachepipeConfig fromDir =
+                CachepipeConfig.parse("schemas:\n  registry:\n    directory: " + dir + "\n" + MINIMAL, Map.of());
+        assertThat(fromDir.decoding().registryDirectory()).isEqualTo(dir);
+        assertThat(fromDir.schemaSource().describe()).contains(dir.toString());
     }
 
     @Test

@@ -6,6 +6,8 @@ import dev.cachepipe.app.Main;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -14,12 +16,32 @@ import org.junit.jupiter.api.Test;
 class DemoCommandIT {
     @Test
     void shouldEndWithZeroInconsistentEntitiesWhenRunWithTheBundledConfiguration() {
+        String out = runDemo();
+        assertThat(out).contains("decoded      single-object");
+    }
+
+    /**
+     * Acceptance 3 of issue 12: the generator writes the Confluent wire format, its schema registered in the demo's
+     * in-process stub of the Schema Registry REST API, and the pipeline reads it through that registry.
+     */
+    @Test
+    void shouldEndWithZeroInconsistentEntitiesWhenEventsAreInTheConfluentWireFormat() {
+        String out = runDemo("--format", "confluent");
+        assertThat(out).contains("Events in the Confluent wire format");
+        Matcher decoded = Pattern.compile("decoded      confluent ([\\d,]+) \\(schema id 1\\)")
+                .matcher(out);
+        assertThat(decoded.find()).as(out).isTrue();
+        assertThat(out).doesNotContain("decoded      single-object").doesNotContain("unknown-schema");
+    }
+
+    /** Runs the demo (6 s at 400 events/s, 60 entities per type) and checks that it ends consistent; its output. */
+    private static String runDemo(String... extra) {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         PrintStream original = System.out;
         int code;
         System.setOut(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
         try {
-            code = Main.execute(
+            List<String> args = new ArrayList<>(List.of(
                     "demo",
                     "--duration",
                     "6s",
@@ -30,7 +52,9 @@ class DemoCommandIT {
                     "--seed",
                     "7",
                     "--catch-up-timeout",
-                    "180s");
+                    "180s"));
+            args.addAll(List.of(extra));
+            code = Main.execute(args.toArray(String[]::new));
         } finally {
             System.setOut(original);
         }
@@ -43,6 +67,7 @@ class DemoCommandIT {
         assertThat(m.group(1)).isEqualTo(m.group(2));
         assertThat(Integer.parseInt(m.group(2))).isBetween(250, 300); // 5 entity types x 60 entities
         assertThat(out).contains("dead letters").contains("applied");
+        return out;
     }
 
     /** Writes to both streams: the demo's output stays visible in the test log. */

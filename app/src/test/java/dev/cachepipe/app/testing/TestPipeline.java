@@ -177,6 +177,11 @@ public final class TestPipeline implements AutoCloseable {
         return new TestPipeline(id, yaml.replace("\nredis:\n", "\nredis:\n" + lines.stripTrailing() + "\n"));
     }
 
+    /** The same configuration with {@code change} applied to its YAML (e.g. a {@code schemas:} section appended). */
+    public TestPipeline withYaml(java.util.function.UnaryOperator<String> change) {
+        return new TestPipeline(id, change.apply(yaml));
+    }
+
     /**
      * The same configuration (application id, topics, key prefix, state dir) against another broker: as if the
      * installation were pointed at a new Kafka cluster.

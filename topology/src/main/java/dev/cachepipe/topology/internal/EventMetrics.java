@@ -3,6 +3,7 @@ package dev.cachepipe.topology.internal;
 import static dev.cachepipe.topology.TopologyMeters.*;
 
 import dev.cachepipe.avro.DomainEvent;
+import dev.cachepipe.schemas.WireFormat;
 import dev.cachepipe.topology.DeadLetterReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -116,6 +117,37 @@ public final class EventMetrics {
                                 + " and load instead of being served the older value), by dead-letter reason")
                         .tag(REASON, r)
                         .register(registry));
+    }
+
+    /** Per format, the decoded-records counter of each writer schema counted so far (at most MAX_SCHEMA_TAGS). */
+    private final Map<WireFormat, Map<Long, Counter>> decodedBySchema = new ConcurrentHashMap<>();
+
+    /**
+     * A record decoded in {@code format} with writer schema {@code schema} (a Confluent schema id, or a single-object
+     * fingerprint).
+     */
+    void decoded(WireFormat format, long schema) {
+        if (registry == null) {
+            return;
+        }
+        Map<Long, Counter> bySchema = decodedBySchema.computeIfAbsent(format, f -> new ConcurrentHashMap<>());
+        Counter c = bySchema.get(schema);
+        if (c == null) {
+            boolean room = bySchema.size() < MAX_SCHEMA_TAGS;
+            String tag = !room
+                    ? OTHER_SCHEMAS
+                    : format == WireFormat.CONFLUENT ? Long.toString(schema) : String.format("0x%016x", schema);
+            c = Counter.builder(EVENTS_DECODED)
+                    .description("Domain event records decoded, by wire format and writer schema (Confluent schema id,"
+                            + " or single-object fingerprint)")
+                    .tag(FORMAT, format.configName())
+                    .tag(SCHEMA_ID, tag)
+                    .register(registry);
+            if (room) {
+                bySchema.put(schema, c);
+            }
+        }
+        c.increment();
     }
 
     /** Keys whose highest emitted version was forgotten after the retention. */
