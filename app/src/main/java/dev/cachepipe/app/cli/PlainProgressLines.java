@@ -5,7 +5,8 @@ import java.util.regex.Pattern;
 
 /**
  * Where a progress bar goes when the output is not a terminal (a log, a pipe): one plain line per update, and the
- * finished bar once, although the library renders it again when the bar is closed.
+ * finished bar once and nothing after it, although the library renders it again when the bar is closed (and its
+ * thread may hand over a line rendered before the last step).
  */
 public final class PlainProgressLines implements Consumer<String> {
     /** The bar's own percentage: the task name, then 100% (an extra message may show percentages of its own). */
@@ -20,11 +21,11 @@ public final class PlainProgressLines implements Consumer<String> {
 
     @Override
     public synchronized void accept(String line) { // the bar renders from its own thread and on close
-        boolean full = FULL.matcher(line).find();
-        if (full && finished) {
+        if (finished) {
+            // the bar's thread may hand over a line it rendered before the last step: a finished bar stays finished
             return;
         }
-        finished = full;
+        finished = FULL.matcher(line).find();
         out.accept(line);
     }
 }

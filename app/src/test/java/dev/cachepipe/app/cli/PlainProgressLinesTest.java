@@ -41,4 +41,16 @@ class PlainProgressLinesTest {
 
         assertThat(lines).hasSize(3);
     }
+
+    @Test
+    void shouldDropALineRenderedBeforeTheLastStepThatArrivesAfterTheFinishedBar() {
+        List<String> lines = new ArrayList<>();
+        PlainProgressLines plain = new PlainProgressLines(lines::add);
+
+        plain.accept("rebuild 100% [==========] 10/10");
+        plain.accept("rebuild   0% [          ] 0/10"); // the bar's thread, rendered before stepTo(10)
+        plain.accept("rebuild 100% [==========] 10/10"); // close()
+
+        assertThat(lines).containsExactly("rebuild 100% [==========] 10/10");
+    }
 }
