@@ -122,11 +122,6 @@ public final class ClientMetrics implements AutoCloseable {
                 .increment();
     }
 
-    public long purges(String entityType) {
-        LongAdder a = purges.get(entityType);
-        return a == null ? 0 : a.sum();
-    }
-
     public void undecodableInvalidation() {
         undecodableInvalidations.increment();
     }

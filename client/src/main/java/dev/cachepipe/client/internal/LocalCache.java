@@ -241,18 +241,15 @@ public final class LocalCache {
      * Drops the entries whose id starts with {@code idPrefix} (a purge), remembering their versions like {@link
      * #invalidate}; call {@link Freshness#bump()} first. Walks L1.
      */
-    public int invalidatePrefix(String idPrefix) {
+    public void invalidatePrefix(String idPrefix) {
         if (cache == null) {
-            return 0;
+            return;
         }
-        int n = 0;
         for (String id : List.copyOf(cache.asMap().keySet())) {
             if (id.startsWith(idPrefix)) {
                 invalidate(id);
-                n++;
             }
         }
-        return n;
     }
 
     /** Drops every entry (resync); call {@link Freshness#bump()} first. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cachepipe.embedded.RedisServer;
 import dev.cachepipe.support.redis.EntryScripts;
+import dev.cachepipe.support.redis.RedisConnector;
 import dev.cachepipe.support.redis.ScriptRunner;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -74,6 +75,27 @@ class PurgeEntriesScriptIT {
 
     private static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void shouldLoadTheScriptAgainAndFenceWhenRedisLostItMidPurge() throws Exception {
+        String base = "purge-it-" + UUID.randomUUID() + ":product:";
+        redis.hset(base + "1", Map.of("v", "3", "d", "x", "ts", "1"));
+        redis.hset(base + "2", Map.of("v", "4", "d", "y", "ts", "1"));
+        redis.scriptFlush(); // a restart or failover between the purge's SCRIPT LOAD and this page
+
+        List<ScriptBatches.Batch> sent = new ScriptBatches(
+                        RedisConnector.async(bytes), scripts, false, Duration.ofSeconds(5))
+                .send(
+                        EntryScripts.PURGE_ENTRIES,
+                        List.of(utf8(base + "1"), utf8(base + "2")),
+                        utf8("600000"),
+                        List.of(utf8("3"), utf8("4")));
+
+        assertThat(sent).hasSize(1);
+        assertThat(sent.get(0).reply().get(5, java.util.concurrent.TimeUnit.SECONDS))
+                .containsExactly(1L, 1L);
+        assertThat(redis.hget(base + "2", "inv")).isEqualTo("1");
     }
 
     @Test
