@@ -127,12 +127,11 @@ public final class PurgeRun implements Callable<Integer> {
             }
             System.out.printf(
                     Locale.ROOT,
-                    "entries=%d entries_per_s=%.0f fenced=%d newer=%d unchanged=%d gone=%d again_entries_per_s=%.0f"
+                    "entries=%d entries_per_s=%.0f fenced=%d unchanged=%d gone=%d again_entries_per_s=%.0f"
                             + " dry_run_entries_per_s=%.0f evalsha_pipelined_per_s=%.0f%n",
                     first.matched(),
                     first.ratePerSecond(),
                     first.fenced(),
-                    first.newer(),
                     first.unchanged(),
                     first.gone(),
                     again.ratePerSecond(),
@@ -154,13 +153,12 @@ public final class PurgeRun implements Callable<Integer> {
         CachePurge.Progress p = r.progress();
         System.out.printf(
                 Locale.ROOT,
-                "%s: %,d entries in %.2f s = %,.0f entries/s: %,d fenced, %,d newer, %,d fences already, %,d gone (%s)%s%n",
+                "%s: %,d entries in %.2f s = %,.0f entries/s: %,d fenced, %,d fences already, %,d gone (%s)%s%n",
                 what,
                 p.matched(),
                 p.elapsed().toNanos() / 1e9,
                 p.ratePerSecond(),
                 p.fenced(),
-                p.newer(),
                 p.unchanged(),
                 p.gone(),
                 r.outcome(),

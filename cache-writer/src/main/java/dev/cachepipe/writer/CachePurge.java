@@ -25,10 +25,11 @@ import java.util.function.Consumer;
  *       purged with the rest. If the pipeline does not get there within the wait, nothing is changed ({@link
  *       Outcome#PIPELINE_BEHIND}).
  *   <li><b>Fences</b>: it scans Redis ({@code SCAN} with {@code MATCH <keyPrefix>:<entityType>:<idPrefix>*}, on every
- *       master of a cluster; never {@code KEYS}), reads each entry's version and then turns each value into an
- *       invalidation fence at that very version ({@code purge_entry.lua}, one version-gated call per key). Readers
- *       miss and load; an event newer than the version read, landing meanwhile, is kept (and later ones are applied
- *       as usual, as their versions are higher). Tombstones and fences are left as they are.
+ *       master of a cluster; never {@code KEYS}) and turns each value into an invalidation fence at its own version
+ *       ({@code purge_entries.lua}: each key's version is read and its fence written in one script, up to 256 keys of
+ *       a page per call, so no write can land in between). Readers miss and load; a write of that version or lower is
+ *       refused from then on, and a newer event (one published after the purge started) is applied over the fence as
+ *       usual. Tombstones and fences are left as they are.
  *   <li><b>Announces</b>: one record on every partition of the invalidations topic, which clients apply by dropping
  *       the type's (or the prefix's) entries from L1, values they loaded themselves included (see {@link
  *       RedisLayout#PURGE_HEADER} for the format: the {@code CacheInvalidation} schema is unchanged, and clients that
@@ -105,12 +106,15 @@ public final class CachePurge {
      *
      * @param matched entries found by the scan (values, fences and tombstones of the type and prefix)
      * @param fenced values turned into fences (in a dry run: values that would be)
-     * @param newer values left alone because a newer version landed after the scan read them
+     * @param newer always 0: the first release read versions in one call and fenced in another, gated on the version
+     *     read, and counted here the values a newer event overwrote in between; the fence is now taken in the same
+     *     script as the read, so there is no in between (kept so that callers built against that release still run)
      * @param unchanged fences and tombstones, left as they are
      * @param gone keys that expired or went away between the scan and the fence
      * @param elapsed time since the scan started (waiting for the pipeline excluded)
      */
-    public record Progress(long matched, long fenced, long newer, long unchanged, long gone, Duration elapsed) {
+    public record Progress(
+            long matched, long fenced, @Deprecated long newer, long unchanged, long gone, Duration elapsed) {
         /** Entries examined per second. */
         public double ratePerSecond() {
             double s = elapsed.toNanos() / 1e9;

@@ -79,8 +79,8 @@ public final class WriterMeters {
     /** Counter: purges ({@code cachepipe purge}, {@link CachePurge}) that ended, tags {@code entity_type}, {@link #OUTCOME}. */
     public static final String PURGES = "cachepipe.purges";
     /**
-     * Counter: entries purges examined, tags {@code entity_type} and {@link #OUTCOME} {@code fenced}, {@code newer}
-     * (an event landed meanwhile and was kept), {@code unchanged} (a fence or tombstone already), {@code gone}.
+     * Counter: entries purges examined, tags {@code entity_type} and {@link #OUTCOME} {@code fenced},
+     * {@code unchanged} (a fence or tombstone already), {@code gone} (expired or deleted since the scan).
      */
     public static final String PURGE_ENTRIES = "cachepipe.purge.entries";
 

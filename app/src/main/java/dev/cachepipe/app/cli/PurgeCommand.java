@@ -30,9 +30,9 @@ import picocli.CommandLine.Spec;
             "Drop every entry of an entity type (or the ids that start with a prefix) from Redis and from the L1 of every"
                     + " client: after a backfill that published no events, a producer bug, or a payload format change.",
             "It first waits until the pipeline has applied every event published before it (--wait), then scans Redis"
-                    + " (SCAN MATCH, every master of a cluster) and turns each value into a fence at its own version, so"
-                    + " readers miss and load; an event that lands meanwhile with a newer version is kept, and later"
-                    + " events are applied as usual. Then it announces the purge on the invalidations topic: clients"
+                    + " (SCAN MATCH, every master of a cluster) and turns each value into a fence at its own version, in"
+                    + " one script per batch of keys, so readers miss and load, writes of that version or lower are"
+                    + " refused, and newer events are applied as usual. Then it announces the purge on the invalidations topic: clients"
                     + " drop the entries from L1. Safe to run twice; --dry-run only counts.",
             "Exit code 0 when the purge completed, 1 otherwise."
         })
@@ -129,7 +129,7 @@ public final class PurgeCommand implements Callable<Integer> {
         }
         out.printf(
                 Locale.ROOT,
-                "%s %,d entries of %s in %s (%,.0f entries/s): %,d %s, %,d newer (kept), %,d fences or tombstones"
+                "%s %,d entries of %s in %s (%,.0f entries/s): %,d %s, %,d fences or tombstones"
                         + " already, %,d gone%s%n",
                 result.outcome() == CachePurge.Outcome.CANCELLED ? "Stopped after" : "Examined",
                 p.matched(),
@@ -138,7 +138,6 @@ public final class PurgeCommand implements Callable<Integer> {
                 p.ratePerSecond(),
                 p.fenced(),
                 dryRun ? "would be fenced" : "fenced",
-                p.newer(),
                 p.unchanged(),
                 p.gone(),
                 result.announcedPartitions() == 0

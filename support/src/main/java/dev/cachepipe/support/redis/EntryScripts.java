@@ -18,7 +18,7 @@ public final class EntryScripts {
     public static final LuaScript WRITE_FENCE = LuaScript.of(EntryScripts.class, "lua/write_fence.lua");
     /** {@code fill_entry.lua}: KEYS[1]; ARGV version, expect, payload, content type, occurredAt, ttl. */
     public static final LuaScript FILL_ENTRY = LuaScript.of(EntryScripts.class, "lua/fill_entry.lua");
-    /** {@code purge_entries.lua} ({@code cachepipe purge}): KEYS[1..n]; ARGV the fences' TTL, then each version read. */
+    /** {@code purge_entries.lua} ({@code cachepipe purge}): KEYS[1..n]; ARGV the fences' TTL. */
     public static final LuaScript PURGE_ENTRIES = LuaScript.of(EntryScripts.class, "lua/purge_entries.lua");
 
     private EntryScripts() {}

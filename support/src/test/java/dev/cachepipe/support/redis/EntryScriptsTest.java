@@ -18,7 +18,9 @@ class EntryScriptsTest {
         String compare = function(EntryScripts.UPSERT_ENTRY, "compare");
         for (LuaScript s : EntryScripts.all()) {
             assertThat(function(s, "canonical")).as(s + " canonical()").isEqualTo(canonical);
-            assertThat(function(s, "compare")).as(s + " compare()").isEqualTo(compare);
+            if (text(s).contains("local function compare(")) {
+                assertThat(function(s, "compare")).as(s + " compare()").isEqualTo(compare);
+            }
         }
     }
 

@@ -32,6 +32,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -55,7 +56,7 @@ public final class PurgeDriver {
     private static final Logger log = LoggerFactory.getLogger(PurgeDriver.class);
 
     private static final LuaScript PURGE_ENTRIES = EntryScripts.PURGE_ENTRIES;
-    /** {@code read_versions.lua}: each key's version and whether it is a fence or tombstone. */
+    /** {@code read_versions.lua}: each key's version and whether it is a fence or tombstone (for a dry run). */
     static final LuaScript READ_VERSIONS = LuaScript.of(PurgeDriver.class, "lua/read_versions.lua");
 
     /** Keys asked of each {@code SCAN} call. */
@@ -72,7 +73,6 @@ public final class PurgeDriver {
 
     private long matched;
     private long fenced;
-    private long newer;
     private long unchanged;
     private long gone;
 
@@ -134,13 +134,11 @@ public final class PurgeDriver {
             BooleanSupplier cancelled) {
         RedisClusterAsyncCommands<byte[], byte[]> commands = RedisConnector.async(connection);
         ScriptRunner scripts = new ScriptRunner(connection);
-        scripts.load(
-                config.redisTimeout(),
-                request.dryRun() ? List.of(READ_VERSIONS) : List.of(READ_VERSIONS, PURGE_ENTRIES));
+        scripts.load(config.redisTimeout(), request.dryRun() ? List.of(READ_VERSIONS) : List.of(PURGE_ENTRIES));
         ScriptBatches batches = new ScriptBatches(commands, scripts, cluster, config.redisTimeout());
         byte[] ttl = Long.toString(request.fenceTtl().toMillis()).getBytes(StandardCharsets.US_ASCII);
         ScanArgs args = ScanArgs.Builder.matches(pattern()).limit(SCAN_COUNT);
-        List<ScriptBatches.Batch> inFlight = List.of();
+        List<CompletableFuture<List<Object>>> inFlight = List.of();
         RedisFuture<KeyScanCursor<byte[]>> next = commands.scan(ScanCursor.INITIAL, args);
         while (next != null) {
             if (cancelled.getAsBoolean()) {
@@ -152,27 +150,14 @@ public final class PurgeDriver {
             next = page.isFinished() ? null : commands.scan(page, args);
             List<byte[]> keys = page.getKeys();
             matched += keys.size();
-            List<byte[]> toFence = new ArrayList<>(keys.size());
-            List<byte[]> versions = new ArrayList<>(keys.size());
-            for (ScriptBatches.Batch read : batches.send(READ_VERSIONS, keys, null, null)) {
-                List<Object> reply = await(read.reply(), "read_versions");
-                for (int i = 0; i < read.indices().size(); i++) {
-                    byte[] version = (byte[]) reply.get(2 * i);
-                    if (version == null) {
-                        gone++;
-                    } else if ((Long) reply.get(2 * i + 1) == 1) {
-                        unchanged++;
-                    } else if (request.dryRun()) {
-                        fenced++;
-                    } else {
-                        toFence.add(keys.get(read.indices().get(i)));
-                        versions.add(version);
-                    }
-                }
+            if (request.dryRun()) {
+                count(batches.send(READ_VERSIONS, keys, null));
+            } else {
+                // one script per batch reads each version and fences it; the previous page's batches ran meanwhile
+                List<CompletableFuture<List<Object>>> sent = batches.send(PURGE_ENTRIES, keys, ttl);
+                settle(inFlight);
+                inFlight = sent;
             }
-            // the previous page's fences ran while this page was scanned and read
-            settle(inFlight);
-            inFlight = batches.send(PURGE_ENTRIES, toFence, ttl, versions);
             listener.accept(progress(System.nanoTime() - t0));
         }
         settle(inFlight);
@@ -180,15 +165,29 @@ public final class PurgeDriver {
         return false;
     }
 
+    /** Waits for a dry run's reads and counts what would be fenced. */
+    private void count(List<CompletableFuture<List<Object>>> reads) {
+        for (CompletableFuture<List<Object>> read : reads) {
+            List<Object> reply = await(read, "read_versions");
+            for (int i = 0; i < reply.size(); i += 2) {
+                if (reply.get(i) == null) {
+                    gone++;
+                } else if ((Long) reply.get(i + 1) == 1) {
+                    unchanged++;
+                } else {
+                    fenced++;
+                }
+            }
+        }
+    }
+
     /** Waits for a page's fences and counts their replies. */
-    private void settle(List<ScriptBatches.Batch> sent) {
-        for (ScriptBatches.Batch batch : sent) {
-            for (Object code : await(batch.reply(), "purge_entries")) {
+    private void settle(List<CompletableFuture<List<Object>>> sent) {
+        for (CompletableFuture<List<Object>> batch : sent) {
+            for (Object code : await(batch, "purge_entries")) {
                 long r = (Long) code;
                 if (r == 1) {
                     fenced++;
-                } else if (r == 0) {
-                    newer++;
                 } else if (r == 2) {
                     unchanged++;
                 } else {
@@ -256,7 +255,6 @@ public final class PurgeDriver {
         if (!request.dryRun()) {
             for (Map.Entry<String, Long> e : Map.of(
                             "fenced", result.progress().fenced(),
-                            "newer", result.progress().newer(),
                             "unchanged", result.progress().unchanged(),
                             "gone", result.progress().gone())
                     .entrySet()) {
@@ -272,7 +270,7 @@ public final class PurgeDriver {
             log.warn("Purge of {} not started: {}", scope, result.detail());
         } else {
             log.info(
-                    "Purge of {} {}: {} entries in {} ms ({} /s): {} {}, {} newer (kept), {} fences or tombstones already,"
+                    "Purge of {} {}: {} entries in {} ms ({} /s): {} {}, {} fences or tombstones already,"
                             + " {} gone{}",
                     scope,
                     outcome,
@@ -281,7 +279,6 @@ public final class PurgeDriver {
                     Math.round(p.ratePerSecond()),
                     p.fenced(),
                     request.dryRun() ? "to fence" : "fenced",
-                    p.newer(),
                     p.unchanged(),
                     p.gone(),
                     result.announcedPartitions() == 0
@@ -293,7 +290,7 @@ public final class PurgeDriver {
     }
 
     private Progress progress(long nanos) {
-        return new Progress(matched, fenced, newer, unchanged, gone, Duration.ofNanos(nanos));
+        return new Progress(matched, fenced, 0, unchanged, gone, Duration.ofNanos(nanos));
     }
 
     private <T> T await(Future<T> future, String what) {

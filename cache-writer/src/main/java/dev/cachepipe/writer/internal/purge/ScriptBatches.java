@@ -22,14 +22,6 @@ final class ScriptBatches {
     /** Keys per call: about a millisecond of Redis's time. */
     static final int BATCH = 256;
 
-    /**
-     * One call.
-     *
-     * @param indices the positions, in the page, of the call's keys
-     * @param reply the script's array reply
-     */
-    record Batch(List<Integer> indices, CompletableFuture<List<Object>> reply) {}
-
     private final RedisClusterAsyncCommands<byte[], byte[]> commands;
     private final ScriptRunner scripts;
     private final boolean cluster;
@@ -47,32 +39,25 @@ final class ScriptBatches {
     }
 
     /**
-     * Calls {@code script} on {@code keys}: ARGV is {@code leading} (if not {@code null}) followed by {@code perKey}'s
-     * element of each key of the batch (if not {@code null}, same order as {@code keys}). Nothing is awaited.
+     * Calls {@code script} on {@code keys}, with {@code argument} as its one ARGV (none if {@code null}); one reply per
+     * call, its keys in the order of {@code keys}. Nothing is awaited.
      */
-    List<Batch> send(LuaScript script, List<byte[]> keys, byte[] leading, List<byte[]> perKey) {
+    List<CompletableFuture<List<Object>>> send(LuaScript script, List<byte[]> keys, byte[] argument) {
         Map<Integer, List<Integer>> groups = new LinkedHashMap<>();
         for (int i = 0; i < keys.size(); i++) {
             int group = cluster ? SlotHash.getSlot(keys.get(i)) : 0;
             groups.computeIfAbsent(group, g -> new ArrayList<>()).add(i);
         }
-        int lead = leading == null ? 0 : 1;
-        List<Batch> sent = new ArrayList<>();
+        byte[][] args = argument == null ? new byte[0][] : new byte[][] {argument};
+        List<CompletableFuture<List<Object>>> sent = new ArrayList<>();
         for (List<Integer> group : groups.values()) {
             for (int from = 0; from < group.size(); from += BATCH) {
                 List<Integer> chunk = group.subList(from, Math.min(group.size(), from + BATCH));
                 byte[][] k = new byte[chunk.size()][];
-                byte[][] args = new byte[lead + (perKey == null ? 0 : chunk.size())][];
-                if (leading != null) {
-                    args[0] = leading;
-                }
                 for (int i = 0; i < chunk.size(); i++) {
                     k[i] = keys.get(chunk.get(i));
-                    if (perKey != null) {
-                        args[lead + i] = perKey.get(chunk.get(i));
-                    }
                 }
-                sent.add(new Batch(List.copyOf(chunk), call(script, k, args)));
+                sent.add(call(script, k, args));
             }
         }
         return sent;
