@@ -73,11 +73,14 @@ public final class RebuildRun implements Callable<Integer> {
     public Integer call() throws Exception {
         Path work = Files.createTempDirectory("cachepipe-rebuild-run");
         try (BrokerMain.Broker broker = BrokerMain.startIn(work)) {
+            brokerPid = broker.jvm().pid();
             return run(broker.bootstrap(), work);
         } finally {
             LoadRun.deleteRecursively(work);
         }
     }
+
+    private long brokerPid = -1;
 
     private int run(String bootstrap, Path work) throws Exception {
         String entityTypes = """
@@ -110,8 +113,15 @@ public final class RebuildRun implements Callable<Integer> {
             long records = 0;
             double best = 0;
             ConsistencyCheck.Result result = null;
+            long redisPid = ProcStat.pidOf("redis-server", ":" + port);
+            long self = ProcessHandle.current().pid();
             for (int round = 1; round <= rounds; round++) {
                 redisCli(port, "FLUSHALL");
+                double[] cpuBefore = {
+                    ProcStat.processCpuSeconds(redisPid),
+                    ProcStat.processCpuSeconds(brokerPid),
+                    ProcStat.processCpuSeconds(self)
+                };
                 SimpleMeterRegistry registry = new SimpleMeterRegistry();
                 CacheRebuild.Result r =
                         CacheRebuild.run(writerConfig, infra.redisTarget(), null, registry, p -> {}, () -> false);
@@ -120,6 +130,12 @@ public final class RebuildRun implements Callable<Integer> {
                     throw new IllegalStateException("the rebuild did not complete: " + r.outcome());
                 }
                 CacheRebuild.Progress p = r.progress();
+                double seconds = p.elapsed().toNanos() / 1e9;
+                double[] cpu = {
+                    ProcStat.processCpuSeconds(redisPid) - cpuBefore[0],
+                    ProcStat.processCpuSeconds(brokerPid) - cpuBefore[1],
+                    ProcStat.processCpuSeconds(self) - cpuBefore[2]
+                };
                 records = p.read();
                 best = Math.max(best, p.ratePerSecond());
                 try (ConsistencyCheck check = new ConsistencyCheck(infra.redisTarget(), oracle)) {
@@ -133,9 +149,19 @@ public final class RebuildRun implements Callable<Integer> {
                         p.read(),
                         p.applied(),
                         p.stale() + p.duplicate(),
-                        p.elapsed().toNanos() / 1e9,
+                        seconds,
                         p.ratePerSecond(),
                         result.summary());
+                System.out.printf(
+                        Locale.ROOT,
+                        "  cpu per record: redis-server %.1f µs (%.0f %% of a core), the broker %.1f µs (%.0f %%), the"
+                                + " rebuild's process %.1f µs (%.0f %%)%n",
+                        cpu[0] * 1e6 / Math.max(1, p.read()),
+                        100 * cpu[0] / seconds,
+                        cpu[1] * 1e6 / Math.max(1, p.read()),
+                        100 * cpu[1] / seconds,
+                        cpu[2] * 1e6 / Math.max(1, p.read()),
+                        100 * cpu[2] / seconds);
             }
             RedisBenchmark.Figures bench = RedisBenchmark.both(port, false, benchmarkRequests);
             System.out.printf(
