@@ -27,7 +27,8 @@ import java.util.function.Consumer;
  *   <li><b>Fences</b>: it scans Redis ({@code SCAN} with {@code MATCH <keyPrefix>:<entityType>:<idPrefix>*}, on every
  *       master of a cluster; never {@code KEYS}) and turns each value into an invalidation fence at its own version
  *       ({@code purge_entries.lua}: each key's version is read and its fence written in one script, up to 256 keys of
- *       a page per call, so no write can land in between). Readers miss and load; a write of that version or lower is
+ *       a page per call, so no write can land in between; in a cluster whose slots moved during the scan, it scans
+ *       again until they held still). Readers miss and load; a write of that version or lower is
  *       refused from then on, and a newer event (one published after the purge started) is applied over the fence as
  *       usual. Tombstones and fences are left as they are.
  *   <li><b>Announces</b>: one record on every partition of the invalidations topic, which clients apply by dropping
@@ -104,7 +105,8 @@ public final class CachePurge {
     /**
      * Where a purge stands.
      *
-     * @param matched entries found by the scan (values, fences and tombstones of the type and prefix)
+     * @param matched entries found by the scan (values, fences and tombstones of the type and prefix; a key that a
+     *     resharding moved from a master scanned already to one not scanned yet is counted twice)
      * @param fenced values turned into fences (in a dry run: values that would be)
      * @param newer always 0: the first release read versions in one call and fenced in another, gated on the version
      *     read, and counted here the values a newer event overwrote in between; the fence is now taken in the same

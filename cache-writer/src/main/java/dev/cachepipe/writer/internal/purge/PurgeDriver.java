@@ -23,7 +23,9 @@ import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
@@ -61,6 +63,12 @@ public final class PurgeDriver {
 
     /** Keys asked of each {@code SCAN} call. */
     static final int SCAN_COUNT = 2_000;
+
+    /** Scans at most, in a cluster whose slots move meanwhile (see {@link #scanUntilSettled}). */
+    static final int MAX_SCANS = 5;
+
+    /** How long to wait before scanning again while a slot migration is under way. */
+    private static final Duration RESCAN_PAUSE = Duration.ofMillis(500);
 
     private static final Duration KAFKA_TIMEOUT = Duration.ofSeconds(30);
     private static final byte[] ONE = {'1'};
@@ -107,7 +115,7 @@ public final class PurgeDriver {
                 redis, config.redisTimeout(), config.retryBackoffMin(), config.retryBackoffMax())) {
             StatefulConnection<byte[], byte[]> connection = connector.connect();
             try {
-                stopped = scan(connection, connector.isCluster(), t0, listener, cancelled);
+                stopped = scanUntilSettled(connection, connector.isCluster(), t0, listener, cancelled);
             } finally {
                 connection.close();
             }
@@ -125,13 +133,96 @@ public final class PurgeDriver {
                 stopped ? "stopped before the end" : ""));
     }
 
-    /** Scans and fences page after page; true if cancelled before the end. */
-    private boolean scan(
+    /**
+     * Scans and fences; in a cluster, scans again while slots moved during the scan: {@code SCAN} walks one master
+     * after the other, so keys that a resharding moved from a master not scanned yet to one scanned already were never
+     * seen. A scan again finds the fences of the first and fences what it missed (counting only those). True if
+     * cancelled before the end.
+     */
+    private boolean scanUntilSettled(
             StatefulConnection<byte[], byte[]> connection,
             boolean cluster,
             long t0,
             Consumer<Progress> listener,
             BooleanSupplier cancelled) {
+        boolean again = false;
+        for (int scans = 1; ; scans++) {
+            String before = cluster && !request.dryRun() ? slotLayout(connection) : null;
+            if (scan(connection, cluster, t0, listener, cancelled, again)) {
+                return true;
+            }
+            if (before == null) {
+                return false;
+            }
+            String after = slotLayout(connection);
+            boolean migrating = after.contains("[");
+            if (after.equals(before) && !migrating) {
+                return false;
+            }
+            if (scans == MAX_SCANS) {
+                throw new io.lettuce.core.RedisException("the cluster's slots kept moving during " + MAX_SCANS
+                        + " scans for the purge of " + scope + ", so entries may have been missed: run the purge"
+                        + " again once the resharding is over (nothing was announced yet)");
+            }
+            log.info(
+                    "Purge of {}: slots of the cluster moved during the scan{}: scanning again so that no entry is"
+                            + " missed",
+                    scope,
+                    migrating ? " (a migration is under way)" : "");
+            if (migrating) {
+                pause(RESCAN_PAUSE);
+            }
+            again = true;
+        }
+    }
+
+    /**
+     * What each master of the cluster says of itself in {@code CLUSTER NODES}: its id and its slots, migrations under
+     * way included ({@code [slot->-id]}, {@code [slot-<-id]}); one line per master, sorted.
+     */
+    private static String slotLayout(StatefulConnection<byte[], byte[]> connection) {
+        StatefulRedisClusterConnection<byte[], byte[]> cluster =
+                (StatefulRedisClusterConnection<byte[], byte[]>) connection;
+        List<String> lines = new ArrayList<>();
+        for (RedisClusterNode node : cluster.getPartitions()) {
+            if (!node.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+                continue;
+            }
+            for (String line : cluster.getConnection(node.getNodeId())
+                    .sync()
+                    .clusterNodes()
+                    .split("\n")) {
+                String[] f = line.trim().split(" ");
+                // <id> <ip:port@cport> <flags> <master> <ping-sent> <pong-recv> <config-epoch> <link-state> <slot>...
+                if (f.length >= 8 && f[2].contains("myself")) {
+                    lines.add(f[0] + " " + String.join(" ", java.util.Arrays.copyOfRange(f, 8, f.length)));
+                }
+            }
+        }
+        java.util.Collections.sort(lines);
+        return String.join("\n", lines);
+    }
+
+    private static void pause(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.lettuce.core.RedisException("interrupted while waiting for a migration to end", e);
+        }
+    }
+
+    /**
+     * Scans and fences page after page; true if cancelled before the end. {@code again}: a scan after the slots moved,
+     * which counts only the values it fences (the rest was counted by the first).
+     */
+    private boolean scan(
+            StatefulConnection<byte[], byte[]> connection,
+            boolean cluster,
+            long t0,
+            Consumer<Progress> listener,
+            BooleanSupplier cancelled,
+            boolean again) {
         RedisClusterAsyncCommands<byte[], byte[]> commands = RedisConnector.async(connection);
         ScriptRunner scripts = new ScriptRunner(connection);
         scripts.load(config.redisTimeout(), request.dryRun() ? List.of(READ_VERSIONS) : List.of(PURGE_ENTRIES));
@@ -142,25 +233,27 @@ public final class PurgeDriver {
         RedisFuture<KeyScanCursor<byte[]>> next = commands.scan(ScanCursor.INITIAL, args);
         while (next != null) {
             if (cancelled.getAsBoolean()) {
-                settle(inFlight);
+                settle(inFlight, again);
                 return true;
             }
             KeyScanCursor<byte[]> page = await(next, "SCAN");
             // the next page is asked for at once: Redis scans it while this one is read and fenced
             next = page.isFinished() ? null : commands.scan(page, args);
             List<byte[]> keys = page.getKeys();
-            matched += keys.size();
+            if (!again) {
+                matched += keys.size();
+            }
             if (request.dryRun()) {
                 count(batches.send(READ_VERSIONS, keys, null));
             } else {
                 // one script per batch reads each version and fences it; the previous page's batches ran meanwhile
                 List<CompletableFuture<List<Object>>> sent = batches.send(PURGE_ENTRIES, keys, ttl);
-                settle(inFlight);
+                settle(inFlight, again);
                 inFlight = sent;
             }
             listener.accept(progress(System.nanoTime() - t0));
         }
-        settle(inFlight);
+        settle(inFlight, again);
         listener.accept(progress(System.nanoTime() - t0));
         return false;
     }
@@ -181,13 +274,18 @@ public final class PurgeDriver {
         }
     }
 
-    /** Waits for a page's fences and counts their replies. */
-    private void settle(List<CompletableFuture<List<Object>>> sent) {
+    /** Waits for a page's fences and counts their replies ({@code again}: only the fences, see {@link #scan}). */
+    private void settle(List<CompletableFuture<List<Object>>> sent, boolean again) {
         for (CompletableFuture<List<Object>> batch : sent) {
             for (Object code : await(batch, "purge_entries")) {
                 long r = (Long) code;
                 if (r == 1) {
                     fenced++;
+                    if (again) {
+                        matched++;
+                    }
+                } else if (again) {
+                    continue;
                 } else if (r == 2) {
                     unchanged++;
                 } else {
