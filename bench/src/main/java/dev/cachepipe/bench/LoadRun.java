@@ -213,6 +213,8 @@ public final class LoadRun implements Callable<Integer> {
             PipelineProcess.Cpu cpu;
             PipelineProcess.Cpu steadyCpu = null;
             long steadyEvents = 0;
+            double steadyBrokerCpu = -1;
+            double steadyRedisCpu = -1;
             double brokerCpu;
             double redisCpu;
             double machineBusy;
@@ -234,7 +236,7 @@ public final class LoadRun implements Callable<Integer> {
                 RssSampler sampler = new RssSampler(pipeline);
                 sampler.start();
                 try {
-                    drain = awaitDrained(config, infra, Duration.ofMinutes(10), pipeline);
+                    drain = awaitDrained(config, infra, Duration.ofMinutes(10), pipeline, brokerPid, redisPid);
                 } finally {
                     sampler.interrupt();
                     sampler.join();
@@ -248,6 +250,10 @@ public final class LoadRun implements Callable<Integer> {
                 if (steady != null) {
                     steadyCpu = steady[1].cpu().minus(steady[0].cpu());
                     steadyEvents = steady[1].sourceCommitted() - steady[0].sourceCommitted();
+                    steadyBrokerCpu = steady[1].otherCpuSeconds()[0] - steady[0].otherCpuSeconds()[0];
+                    steadyRedisCpu = redisPid < 0
+                            ? -1
+                            : steady[1].otherCpuSeconds()[1] - steady[0].otherCpuSeconds()[1];
                 }
                 rss = Math.max(sampler.max, pipeline.rssMb());
             }
@@ -287,11 +293,14 @@ public final class LoadRun implements Callable<Integer> {
             System.out.printf(
                     Locale.ROOT,
                     "the machine's %d cores were %.0f %% busy meanwhile; the broker's process spent %.1f µs/event,"
-                            + " redis-server %.1f µs/event (whole drain, startup included)%n",
+                            + " redis-server %.1f µs/event (whole drain, startup included); in the steady state the"
+                            + " broker %.1f µs/event, redis-server %.1f µs/event%n",
                     Runtime.getRuntime().availableProcessors(),
                     machineBusy * 100,
                     brokerCpu * 1e6 / events,
-                    redisCpu * 1e6 / events);
+                    redisCpu * 1e6 / events,
+                    steadyEvents == 0 ? -1 : steadyBrokerCpu * 1e6 / steadyEvents,
+                    steadyEvents == 0 || steadyRedisCpu < 0 ? -1 : steadyRedisCpu * 1e6 / steadyEvents);
 
             java.net.URI first = java.net.URI.create(infra.redisUris().split(",")[0]);
             boolean cluster = clusterMasters > 0;
@@ -346,7 +355,12 @@ public final class LoadRun implements Callable<Integer> {
     }
 
     /** One sample taken while draining: when, the groups' committed offsets, the pipeline's CPU so far. */
-    record Sample(long nanos, long sourceCommitted, long writerCommitted, PipelineProcess.Cpu cpu) {}
+    record Sample(
+            long nanos,
+            long sourceCommitted,
+            long writerCommitted,
+            PipelineProcess.Cpu cpu,
+            double[] otherCpuSeconds) {}
 
     /**
      * The drain: its duration from the topology's first committed progress to both groups having committed every
@@ -397,7 +411,8 @@ public final class LoadRun implements Callable<Integer> {
      * Waits until the topology's and the writer's consumer groups have committed every offset, and measures from the
      * first committed progress of the topology to that moment; samples the pipeline's CPU on the way.
      */
-    static Drain awaitDrained(CachepipeConfig config, Infrastructure infra, Duration timeout, PipelineProcess pipeline)
+    static Drain awaitDrained(
+            CachepipeConfig config, Infrastructure infra, Duration timeout, PipelineProcess pipeline, long... otherPids)
             throws Exception {
         String streamsGroup = config.kafka().applicationId();
         String writerGroup = config.kafka().applicationId() + "-writer";
@@ -413,7 +428,11 @@ public final class LoadRun implements Callable<Integer> {
                 long[] mutations =
                         progress(admin, writerGroup, Set.of(config.topics().mutations()));
                 long now = System.nanoTime();
-                samples.add(new Sample(now, source[0], mutations[0], pipeline.cpu()));
+                double[] others = new double[otherPids.length];
+                for (int i = 0; i < otherPids.length; i++) {
+                    others[i] = ProcStat.processCpuSeconds(otherPids[i]);
+                }
+                samples.add(new Sample(now, source[0], mutations[0], pipeline.cpu(), others));
                 if (firstProgress < 0 && source[0] > 0) {
                     firstProgress = now;
                 }
