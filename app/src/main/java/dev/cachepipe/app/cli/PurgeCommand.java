@@ -7,6 +7,7 @@ import dev.cachepipe.app.runtime.Pipeline;
 import dev.cachepipe.topology.EntityPolicy;
 import dev.cachepipe.writer.CachePurge;
 import dev.cachepipe.writer.WriterConfig;
+import io.lettuce.core.RedisException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -14,6 +15,7 @@ import java.util.Locale;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
+import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -114,6 +116,15 @@ public final class PurgeCommand implements Callable<Integer> {
                                 String.format(Locale.ROOT, " %s %,d", dryRun ? "to fence" : "fenced", p.fenced()));
                     },
                     stop);
+        } catch (KafkaException | RedisException e) {
+            if (bar[0] != null) {
+                bar[0].close();
+                bar[0] = null;
+            }
+            // the message says what was done and what to do (e.g. Redis purged but not announced: run it again)
+            err.println("cachepipe: the purge of " + scope + " failed: " + e.getMessage());
+            err.flush();
+            return 1;
         } finally {
             if (bar[0] != null) {
                 bar[0].close();

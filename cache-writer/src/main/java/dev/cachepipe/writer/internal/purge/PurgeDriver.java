@@ -333,11 +333,13 @@ public final class PurgeDriver {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new KafkaException("interrupted while announcing the purge of " + scope, e);
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException | TimeoutException | KafkaException e) {
+            // KafkaException: no metadata for the topic within max.block.ms (the broker is down), or a send refused
             throw new KafkaException(
                     "Redis is purged, but the purge of " + scope + " could not be announced on "
                             + config.invalidationsTopic() + " (clients keep their L1 until its entries expire): "
-                            + e.getMessage() + "; run the purge again",
+                            + (e instanceof ExecutionException ? e.getCause() : e).getMessage()
+                            + "; run the purge again",
                     e);
         }
     }
