@@ -89,6 +89,43 @@ class PurgeIT {
         }
     }
 
+    /**
+     * The pipeline is down when the purge starts and comes up while the purge waits (as after a restart): the purge
+     * goes on only once the events published before it are in Redis, and fences the version they wrote. Without the
+     * wait the entry would be fenced at the version Redis held, and the events would then write their newer value
+     * over the fence: published before the purge, not purged.
+     */
+    @Test
+    void shouldWaitForAPipelineThatStartsMeanwhileAndFenceWhatItApplied() throws Exception {
+        try (RedisServer redis = RedisServer.start();
+                TestPipeline p =
+                        TestPipeline.configureWithEntities("purge-late", redis.uri(), "auto", 1, PRODUCT_YAML);
+                io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri());
+                var connection = client.connect()) {
+            p.createTopics(); // no pipeline runs yet
+            var sync = connection.sync();
+            String key = RedisLayout.key(p.config.redis().keyPrefix(), "product", "p0");
+            sync.hset(key, Map.of("v", "3", "d", "{\"v\":3}", "ts", "1"));
+            Scenario events = new Scenario(p, 1, "");
+            for (int i = 0; i < 5; i++) {
+                events.publish("product", "p0"); // versions 1 to 5, none applied yet
+            }
+            events.producer.flush();
+            String config = p.configFile().toString();
+
+            java.util.concurrent.CompletableFuture<TestPipeline.CliRun> purge =
+                    java.util.concurrent.CompletableFuture.supplyAsync(
+                            () -> TestPipeline.cli("purge", "product", "--wait", "120", "--config", config));
+            p.startPipeline(); // Streams takes seconds to start: the purge is waiting by then
+            TestPipeline.CliRun run = purge.get(150, TimeUnit.SECONDS);
+
+            assertThat(run.exitCode()).as(run.toString()).isZero();
+            assertThat(run.out()).contains("1 fenced");
+            assertThat(sync.hgetall(key)).isEqualTo(Map.of("v", "5", "ts", sync.hget(key, "ts"), "inv", "1"));
+            events.producer.close();
+        }
+    }
+
     @Test
     void shouldChangeNothingWhenThePipelineIsBehindAndOnlyCountOnADryRun() throws Exception {
         try (RedisServer redis = RedisServer.start();
