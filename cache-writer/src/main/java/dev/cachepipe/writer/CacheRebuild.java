@@ -23,8 +23,11 @@ import java.util.function.Consumer;
  *   <li>It writes with the writer's version-gated scripts, so racing live writes is safe: whichever write lands
  *       first, Redis ends with the highest version, and never goes back.
  *   <li>It reads that range twice, so that no key is served a state older than the newest the range holds, even
- *       briefly (coalescing works per poll): a guard pass writes a fence one version below each key's newest, then
- *       the record pass writes the records, of which only each key's newest gets past its guard (see the driver).
+ *       briefly (coalescing works per poll): the first pass notes each key's newest version in memory, then the
+ *       record pass writes only each key's newest record. A range of more keys than the first pass notes (500,000 by
+ *       default, JVM property {@code cachepipe.rebuild.indexMaxKeys}) is read once more instead to write guards, a
+ *       fence one version below each key's newest, and the record pass writes the records, of which only each key's
+ *       newest gets past its guard (see the driver).
  *   <li>Each entry gets the TTL it has left, {@code occurredAt + ttl - now} (at most {@code ttl}). A mutation whose
  *       TTL has already run out is still written, with a 1 ms TTL, instead of being skipped: the topic's head is not
  *       compacted yet, so an older version of the same key may precede it, and only the newer (expired) write keeps
@@ -61,7 +64,8 @@ public final class CacheRebuild {
      * @param total records (offsets) to replay, all partitions
      * @param read records read so far
      * @param applied writes that changed Redis
-     * @param stale writes refused because Redis holds a newer version
+     * @param stale writes refused because Redis holds a newer version, and records skipped because a newer one of the
+     *     same key follows in the range
      * @param duplicate writes refused because Redis holds the same version
      * @param expired applied writes whose TTL had run out already (written with a 1 ms TTL, see above)
      * @param filtered records of other entity types ({@code entityType} given), or that did not decode

@@ -62,7 +62,8 @@ public final class WriterMeters {
     public static final String REBUILD_EXPIRED = REBUILD_PREFIX + "expired";
     /**
      * Counter: guards the first pass of a rebuild wrote, a fence one version below a key's newest version, so that the
-     * record pass writes nothing older (see {@link CacheRebuild}).
+     * record pass writes nothing older; only for a range of more keys than the first pass notes in memory (see {@link
+     * CacheRebuild}).
      */
     public static final String REBUILD_GUARDS = REBUILD_PREFIX + "guards";
     /** Counter: invalidations a rebuild published for writes that may not have been announced yet. */

@@ -10,6 +10,7 @@ import dev.cachepipe.embedded.EmbeddedKafka;
 import dev.cachepipe.embedded.RedisServer;
 import dev.cachepipe.schemas.AvroSerde;
 import dev.cachepipe.schemas.CacheEntry;
+import dev.cachepipe.writer.internal.replay.ReplayDriver;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -45,6 +46,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@link CacheRebuild} against the shared Kafka broker and a redis-server of its own. */
 class CacheRebuildIT {
@@ -252,8 +255,23 @@ class CacheRebuildIT {
                 .isZero();
     }
 
-    @Test
-    void shouldNeverServeADeletedEntityWhenARebuildRacesADeleteWhoseTombstoneHasExpired() throws Exception {
+    /**
+     * Both first passes: the index of each key's newest version (the default), and the guards written when the range
+     * holds more keys than the index takes ({@code indexMaxKeys} 0 here).
+     */
+    @ParameterizedTest(name = "indexMaxKeys={0}")
+    @ValueSource(ints = {500_000, 0})
+    void shouldNeverServeADeletedEntityWhenARebuildRacesADeleteWhoseTombstoneHasExpired(int indexMaxKeys)
+            throws Exception {
+        System.setProperty(ReplayDriver.INDEX_MAX_KEYS_PROPERTY, Integer.toString(indexMaxKeys));
+        try {
+            rebuildRacingAnExpiredDelete(indexMaxKeys);
+        } finally {
+            System.clearProperty(ReplayDriver.INDEX_MAX_KEYS_PROPERTY);
+        }
+    }
+
+    private void rebuildRacingAnExpiredDelete(int indexMaxKeys) throws Exception {
         Instant now = Instant.now();
         String gone = key("user", "gone");
         // the upsert has minutes to live, the tombstone of its delete ran out already; the 1,000 records of other keys
@@ -303,6 +321,13 @@ class CacheRebuildIT {
         assertThat(result.progress().applied())
                 .as("the newest state of each key: 1,000 upserts, one delete")
                 .isEqualTo(1001);
+        // the upsert the delete superseded: met its guard (a fence at its own version) or skipped (the index knew)
+        assertThat(
+                        indexMaxKeys == 0
+                                ? result.progress().duplicate()
+                                : result.progress().stale())
+                .as(indexMaxKeys == 0 ? "refused by its guard" : "skipped by the index")
+                .isEqualTo(1);
     }
 
     @Test

@@ -15,6 +15,7 @@ import org.apache.kafka.common.TopicPartition;
  * @param records records that took part (those of blocked partitions from the blocking record on excluded)
  * @param skipped records that did not decode or could not be applied
  * @param filtered records the driver did not want
+ * @param superseded records the driver knows a newer record of the same key follows (a rebuild's index), skipped
  */
 public record CoalescedBatch(
         List<PendingWrite> writes,
@@ -22,7 +23,8 @@ public record CoalescedBatch(
         Map<TopicPartition, Long> blocked,
         int records,
         List<Coalescer.Skip> skipped,
-        int filtered) {
+        int filtered,
+        int superseded) {
 
     public CoalescedBatch {
         writes = List.copyOf(writes);
@@ -33,6 +35,6 @@ public record CoalescedBatch(
 
     /** Records dropped because a higher (or the same, earlier) version of the same key was in the batch. */
     public int coalesced() {
-        return records - skipped.size() - filtered - writes.size();
+        return records - skipped.size() - filtered - superseded - writes.size();
     }
 }

@@ -42,6 +42,14 @@ public final class Coalescer {
             return true;
         }
 
+        /**
+         * Whether a newer record of the same key is known to follow (a rebuild that indexed its range first): such a
+         * record is skipped, as Redis would refuse it once the newer one is written.
+         */
+        default boolean superseded(CacheMutation mutation) {
+            return false;
+        }
+
         /** The mutation as it is to be written (e.g. with the TTL it has left). */
         default CacheMutation adjust(CacheMutation mutation) {
             return mutation;
@@ -75,6 +83,7 @@ public final class Coalescer {
         List<Skip> skipped = new ArrayList<>();
         int count = 0;
         int filtered = 0;
+        int superseded = 0;
         for (ConsumerRecord<String, byte[]> r : records) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
             if (blocked.containsKey(tp) || !rules.inScope(r)) {
@@ -98,6 +107,10 @@ public final class Coalescer {
                 filtered++;
                 continue;
             }
+            if (rules.superseded(m)) {
+                superseded++;
+                continue;
+            }
             PendingWrite current = byKey.get(m.getKey());
             if (current == null || m.getVersion() > current.version()) {
                 PendingWrite w = new PendingWrite(rules.adjust(m), tp, r.offset());
@@ -107,7 +120,7 @@ public final class Coalescer {
                 byKey.put(m.getKey(), w);
             }
         }
-        return new CoalescedBatch(new ArrayList<>(byKey.values()), next, blocked, count, skipped, filtered);
+        return new CoalescedBatch(new ArrayList<>(byKey.values()), next, blocked, count, skipped, filtered, superseded);
     }
 
     /**

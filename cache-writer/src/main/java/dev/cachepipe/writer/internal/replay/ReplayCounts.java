@@ -44,6 +44,14 @@ final class ReplayCounts {
         filtered += records;
     }
 
+    /** Records skipped because a newer one of the same key follows: counted as stale (Redis would refuse them). */
+    void superseded(int records) {
+        if (records > 0) {
+            stale += records;
+            metrics.written(0, records, 0, 0);
+        }
+    }
+
     /** Counts the outcomes of a batch whose writes all have a definite reply. */
     void written(List<PendingWrite> writes) {
         long a = 0;

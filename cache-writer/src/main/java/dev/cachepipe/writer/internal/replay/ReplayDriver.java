@@ -51,19 +51,25 @@ import org.slf4j.LoggerFactory;
  * end up serving nothing only after the upsert had been served. So:
  *
  * <ol>
- *   <li><b>Guard pass</b>: read the range once and write, for each record of version {@code v > 0}, a fence at
- *       {@code v - 1} ({@link #guardOf}), version-gated like every write: each key ends up holding a fence just below
- *       its newest version (or something newer a live writer wrote meanwhile). A fence is a miss for readers (they
- *       load from the source); it is never served as a value. Nothing is announced or counted.
- *   <li><b>Record pass</b>: read the same range again ({@link ReplaySource#rewind}) and apply the records as before
- *       (TTL left; expired ones with 1 ms). Every record older than its key's newest meets a version at or above its
- *       own and changes nothing; the newest replaces the guard. An expired newest state replaces it too and is gone
- *       1 ms later: nothing older comes back.
+ *   <li><b>First pass</b>: read the range once and note, in memory, the newest version of each key ({@link
+ *       ReplayIndex}); nothing is written. A range of more keys than {@value #INDEX_MAX_KEYS_PROPERTY} allows
+ *       ({@value #DEFAULT_INDEX_MAX_KEYS} by default, 0: never) is read again instead, writing for each record of
+ *       version {@code v > 0} a <b>guard</b>, a fence at {@code v - 1} ({@link #guardOf}), version-gated like every
+ *       write: each key ends up holding a fence just below its newest version (or something newer a live writer wrote
+ *       meanwhile). A fence is a miss for readers (they load from the source); it is never served as a value. Nothing
+ *       is announced or counted.
+ *   <li><b>Record pass</b>: read the same range again ({@link ReplaySource#rewind}) and apply the records (TTL left;
+ *       expired ones with 1 ms). With the index, only each key's newest record is written: an older one is skipped
+ *       and counted as stale (Redis would refuse it once the newest is there), so no older state is ever written, and
+ *       Redis runs one script per key instead of two per record. With guards, every record older than its key's
+ *       newest meets a version at or above its own and changes nothing; the newest replaces the guard. Either way an
+ *       expired newest state is written too and is gone 1 ms later: nothing older comes back.
  * </ol>
  *
- * <p>Memory stays bounded (one poll at a time, as before); the price is reading the range twice and one more small
- * write per key. A guard the second pass never reaches (cancelled, lease lost) is a fence that expires after {@link
- * #GUARD_TTL_MILLIS}: readers load meanwhile, and the next rebuild replaces it.
+ * <p>Memory stays bounded: the index up to its limit (some 60 MB at the default), else one poll at a time. The price
+ * is reading the range twice, or three times with guards (plus one more small write per key). A guard the second pass
+ * never reaches (cancelled, lease lost) is a fence that expires after {@link #GUARD_TTL_MILLIS}: readers load
+ * meanwhile, and the next rebuild replaces it.
  */
 public final class ReplayDriver {
     private static final Logger log = LoggerFactory.getLogger("dev.cachepipe.writer.CacheRebuild");
@@ -74,6 +80,12 @@ public final class ReplayDriver {
      * it reaches within this time, so a rebuild must not take longer than this.
      */
     static final long GUARD_TTL_MILLIS = Duration.ofHours(24).toMillis();
+
+    /** JVM property: the most keys the first pass keeps in memory; beyond, or at 0, it writes guards instead. */
+    public static final String INDEX_MAX_KEYS_PROPERTY = "cachepipe.rebuild.indexMaxKeys";
+
+    /** About 60 MB of heap at most (a key of 40 characters and its version: some 120 bytes in a {@code HashMap}). */
+    static final int DEFAULT_INDEX_MAX_KEYS = 500_000;
 
     /** Whether the rebuild takes part in the marker protocol. */
     enum Mode {
@@ -270,10 +282,24 @@ public final class ReplayDriver {
                 ApplyEngine guards = new ApplyEngine(redis, redisRetry, announcer, GUARD_HOOKS);
                 ApplyEngine engine = new ApplyEngine(redis, redisRetry, announcer, hooks(source, counts));
                 listener.accept(counts.progress());
-                Outcome outcome = guard(source, guards, lease, cancelled);
+                int maxKeys = indexMaxKeys();
+                ReplayIndex index = maxKeys > 0 ? new ReplayIndex(maxKeys) : null;
+                Outcome outcome = index == null ? null : index(source, index, lease, cancelled);
+                if (outcome == null) {
+                    if (index != null) {
+                        log.info(
+                                "Rebuild: more than {} keys in the range: reading it again to write guards instead (JVM"
+                                        + " property {})",
+                                maxKeys,
+                                INDEX_MAX_KEYS_PROPERTY);
+                        index = null;
+                        source.rewind();
+                    }
+                    outcome = guard(source, guards, lease, cancelled);
+                }
                 if (outcome == Outcome.COMPLETED) {
                     source.rewind();
-                    outcome = replay(source, engine, lease, counts, listener, cancelled);
+                    outcome = replay(source, engine, lease, counts, listener, cancelled, index);
                 }
                 if (outcome == Outcome.COMPLETED && lease != null) {
                     Boolean ok = retrying("mark Redis complete", lease::complete, redis, waiter);
@@ -297,6 +323,50 @@ public final class ReplayDriver {
             if (holdsLease) {
                 lease.releaseQuietly(); // over the rebuild's connection, before it closes
             }
+        }
+    }
+
+    /** {@link #INDEX_MAX_KEYS_PROPERTY}, else {@link #DEFAULT_INDEX_MAX_KEYS}. */
+    static int indexMaxKeys() {
+        return Math.max(0, Integer.getInteger(INDEX_MAX_KEYS_PROPERTY, DEFAULT_INDEX_MAX_KEYS));
+    }
+
+    /**
+     * The first pass, in memory: the newest version of every key of the range; nothing is written. Null if the range
+     * holds more keys than the index takes (the guards are written instead).
+     */
+    private Outcome index(ReplaySource source, ReplayIndex index, RebuildLease lease, BooleanSupplier cancelled) {
+        long t0 = System.nanoTime();
+        Coalescer coalescer = new Coalescer(AvroSerde.of(CacheMutation.class), rules(source));
+        while (!source.done()) {
+            if (cancelled.getAsBoolean()) {
+                return Outcome.CANCELLED;
+            }
+            if (lease != null && !lease.renewIfDue()) {
+                return Outcome.LEASE_LOST;
+            }
+            CoalescedBatch batch = coalescer.coalesce(source.poll());
+            refuseBlocked(batch);
+            source.advance();
+            for (PendingWrite w : batch.writes()) {
+                if (!index.offer(w.mutation().getKey(), w.version())) {
+                    return null;
+                }
+            }
+        }
+        log.info(
+                "Rebuild: first pass done after {} ms: the newest version of {} keys read; second pass: each key's"
+                        + " newest record",
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+                index.keys());
+        return Outcome.COMPLETED;
+    }
+
+    /** A newer instance's mutation: skipping it would lose it, and the marker would say complete. */
+    private static void refuseBlocked(CoalescedBatch batch) {
+        if (!batch.blocked().isEmpty()) {
+            throw new IllegalStateException("the mutation at " + batch.blocked()
+                    + " has a schema this writer does not know: upgrade it, then rebuild");
         }
     }
 
@@ -369,17 +439,52 @@ public final class ReplayDriver {
                 m.getEventId());
     }
 
-    /** The second pass: reads, coalesces and applies the records themselves, counted and announced. */
+    /**
+     * The second pass: reads, coalesces and applies the records themselves, counted and announced; with the {@code
+     * index} of the first pass only each key's newest (the older ones count as stale).
+     */
     private Outcome replay(
             ReplaySource source,
             ApplyEngine engine,
             RebuildLease lease,
             ReplayCounts counts,
             Consumer<Progress> listener,
-            BooleanSupplier cancelled) {
-        Coalescer coalescer = new Coalescer(AvroSerde.of(CacheMutation.class), rules(source));
+            BooleanSupplier cancelled,
+            ReplayIndex index) {
+        Coalescer.Rules rules = rules(source);
+        Coalescer coalescer = new Coalescer(
+                AvroSerde.of(CacheMutation.class),
+                index == null
+                        ? rules
+                        : new Coalescer.Rules() {
+                            @Override
+                            public boolean inScope(ConsumerRecord<String, byte[]> record) {
+                                return rules.inScope(record);
+                            }
+
+                            @Override
+                            public boolean wantedKey(String recordKey) {
+                                return rules.wantedKey(recordKey);
+                            }
+
+                            @Override
+                            public boolean wanted(CacheMutation mutation) {
+                                return rules.wanted(mutation);
+                            }
+
+                            @Override
+                            public boolean superseded(CacheMutation mutation) {
+                                return index.superseded(mutation.getKey(), mutation.getVersion());
+                            }
+
+                            @Override
+                            public CacheMutation adjust(CacheMutation mutation) {
+                                return rules.adjust(mutation);
+                            }
+                        });
         Outcome outcome = pass(source, coalescer, engine, lease, cancelled, (batch, read) -> {
             counts.filtered(batch.filtered() + batch.skipped().size());
+            counts.superseded(batch.superseded());
             if (counts.read(read) || !batch.writes().isEmpty()) {
                 listener.accept(counts.report());
             }
@@ -411,11 +516,7 @@ public final class ReplayDriver {
                 return Outcome.LEASE_LOST;
             }
             CoalescedBatch batch = coalescer.coalesce(source.poll());
-            if (!batch.blocked().isEmpty()) {
-                // a newer instance's mutation: skipping it would lose it, and the marker would say complete
-                throw new IllegalStateException("the mutation at " + batch.blocked()
-                        + " has a schema this writer does not know: upgrade it, then rebuild");
-            }
+            refuseBlocked(batch);
             batch.skipped()
                     .forEach(s ->
                             log.debug("Skipping mutation record at {}@{}: {}", s.partition(), s.offset(), s.reason()));
