@@ -25,9 +25,9 @@ import java.util.function.Consumer;
  *   <li>It reads that range twice, so that no key is served a state older than the newest the range holds, even
  *       briefly (coalescing works per poll): the first pass notes each key's newest version in memory, then the
  *       record pass writes only each key's newest record. A range of more keys than the first pass notes (500,000 by
- *       default, JVM property {@code cachepipe.rebuild.indexMaxKeys}) is read once more instead to write guards, a
- *       fence one version below each key's newest, and the record pass writes the records, of which only each key's
- *       newest gets past its guard (see the driver).
+ *       default, at most an eighth of the heap; JVM property {@code cachepipe.rebuild.indexMaxKeys}) is read once
+ *       more instead to write guards, a fence one version below each key's newest, and the record pass writes the
+ *       records, of which only each key's newest gets past its guard (see the driver).
  *   <li>Each entry gets the TTL it has left, {@code occurredAt + ttl - now} (at most {@code ttl}). A mutation whose
  *       TTL has already run out is still written, with a 1 ms TTL, instead of being skipped: the topic's head is not
  *       compacted yet, so an older version of the same key may precede it, and only the newer (expired) write keeps

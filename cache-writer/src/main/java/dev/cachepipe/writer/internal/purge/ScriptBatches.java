@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
  * Calls a multi-key script over a page of scanned keys in batches of up to {@link #BATCH} keys: one call per batch
  * costs Redis far less than a command per key. In a Redis Cluster a script's keys must share a hash slot, so there a
  * batch holds the keys of one slot. A call that meets {@code NOSCRIPT} (Redis restarted or failed over meanwhile) loads
- * the script and is sent again; one that meets {@code TRYAGAIN} (its slot is being migrated, with some of the keys moved
- * already) is sent again after a pause. Either until the timeout has passed.
+ * the script and is sent again; one that meets {@code TRYAGAIN} (its slot is being migrated, with some of the keys
+ * moved already) is sent again after a pause. Either until the timeout has passed.
  */
 final class ScriptBatches {
     /** Keys per call: about a millisecond of Redis's time. */

@@ -66,10 +66,10 @@ import org.slf4j.LoggerFactory;
  *       expired newest state is written too and is gone 1 ms later: nothing older comes back.
  * </ol>
  *
- * <p>Memory stays bounded: the index up to its limit (some 60 MB at the default), else one poll at a time. The price
- * is reading the range twice, or three times with guards (plus one more small write per key). A guard the second pass
- * never reaches (cancelled, lease lost) is a fence that expires after {@link #GUARD_TTL_MILLIS}: readers load
- * meanwhile, and the next rebuild replaces it.
+ * <p>Memory stays bounded: the index up to its limit (some 64 MB at the default, never more than an eighth of the
+ * heap), else one poll at a time. The price is reading the range twice, or three times with guards (plus one more
+ * small write per key). A guard the second pass never reaches (cancelled, lease lost) is a fence that expires after
+ * {@link #GUARD_TTL_MILLIS}: readers load meanwhile, and the next rebuild replaces it.
  */
 public final class ReplayDriver {
     private static final Logger log = LoggerFactory.getLogger("dev.cachepipe.writer.CacheRebuild");
@@ -84,8 +84,11 @@ public final class ReplayDriver {
     /** JVM property: the most keys the first pass keeps in memory; beyond, or at 0, it writes guards instead. */
     public static final String INDEX_MAX_KEYS_PROPERTY = "cachepipe.rebuild.indexMaxKeys";
 
-    /** About 60 MB of heap at most (a key of 40 characters and its version: some 120 bytes in a {@code HashMap}). */
+    /** The most keys the first pass keeps in memory unless the property says otherwise (see {@link #indexMaxKeys}). */
     static final int DEFAULT_INDEX_MAX_KEYS = 500_000;
+
+    /** Heap a key of the index takes, about: a key of 30 characters, its version, a {@code HashMap} node. */
+    static final long INDEX_BYTES_PER_KEY = 128;
 
     /** Whether the rebuild takes part in the marker protocol. */
     enum Mode {
@@ -326,9 +329,17 @@ public final class ReplayDriver {
         }
     }
 
-    /** {@link #INDEX_MAX_KEYS_PROPERTY}, else {@link #DEFAULT_INDEX_MAX_KEYS}. */
+    /**
+     * {@link #INDEX_MAX_KEYS_PROPERTY}, else {@link #DEFAULT_INDEX_MAX_KEYS} but no more keys than an eighth of the
+     * heap holds (at {@link #INDEX_BYTES_PER_KEY} each): {@code run}'s default heap of 256 MB takes 262,144.
+     */
     static int indexMaxKeys() {
-        return Math.max(0, Integer.getInteger(INDEX_MAX_KEYS_PROPERTY, DEFAULT_INDEX_MAX_KEYS));
+        Integer set = Integer.getInteger(INDEX_MAX_KEYS_PROPERTY);
+        if (set != null) {
+            return Math.max(0, set);
+        }
+        long heapShare = Runtime.getRuntime().maxMemory() / 8 / INDEX_BYTES_PER_KEY;
+        return (int) Math.min(DEFAULT_INDEX_MAX_KEYS, heapShare);
     }
 
     /**
