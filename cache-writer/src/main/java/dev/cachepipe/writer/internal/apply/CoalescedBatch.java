@@ -15,7 +15,8 @@ import org.apache.kafka.common.TopicPartition;
  * @param records records that took part (those of blocked partitions from the blocking record on excluded)
  * @param skipped records that did not decode or could not be applied
  * @param filtered records the driver did not want
- * @param superseded records the driver knows a newer record of the same key follows (a rebuild's index), skipped
+ * @param superseded writes dropped after coalescing because the driver knows a newer record of their key follows (a
+ *     rebuild's index)
  */
 public record CoalescedBatch(
         List<PendingWrite> writes,

@@ -43,8 +43,8 @@ public final class Coalescer {
         }
 
         /**
-         * Whether a newer record of the same key is known to follow (a rebuild that indexed its range first): such a
-         * record is skipped, as Redis would refuse it once the newer one is written.
+         * Whether a newer record of the same key is known to follow (a rebuild that indexed its range first): the
+         * batch's write of that key is then dropped, as Redis would refuse it once the newer one is written.
          */
         default boolean superseded(CacheMutation mutation) {
             return false;
@@ -107,10 +107,6 @@ public final class Coalescer {
                 filtered++;
                 continue;
             }
-            if (rules.superseded(m)) {
-                superseded++;
-                continue;
-            }
             PendingWrite current = byKey.get(m.getKey());
             if (current == null || m.getVersion() > current.version()) {
                 PendingWrite w = new PendingWrite(rules.adjust(m), tp, r.offset());
@@ -120,7 +116,15 @@ public final class Coalescer {
                 byKey.put(m.getKey(), w);
             }
         }
-        return new CoalescedBatch(new ArrayList<>(byKey.values()), next, blocked, count, skipped, filtered, superseded);
+        List<PendingWrite> writes = new ArrayList<>(byKey.size());
+        for (PendingWrite w : byKey.values()) {
+            if (rules.superseded(w.mutation())) {
+                superseded++; // the batch's newest of its key, and still older than one to come
+            } else {
+                writes.add(w);
+            }
+        }
+        return new CoalescedBatch(writes, next, blocked, count, skipped, filtered, superseded);
     }
 
     /**
