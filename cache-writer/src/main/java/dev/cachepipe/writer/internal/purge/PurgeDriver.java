@@ -32,6 +32,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -195,11 +197,11 @@ public final class PurgeDriver {
                 String[] f = line.trim().split(" ");
                 // <id> <ip:port@cport> <flags> <master> <ping-sent> <pong-recv> <config-epoch> <link-state> <slot>...
                 if (f.length >= 8 && f[2].contains("myself")) {
-                    lines.add(f[0] + " " + String.join(" ", java.util.Arrays.copyOfRange(f, 8, f.length)));
+                    lines.add(f[0] + " " + String.join(" ", Arrays.copyOfRange(f, 8, f.length)));
                 }
             }
         }
-        java.util.Collections.sort(lines);
+        Collections.sort(lines);
         return String.join("\n", lines);
     }
 
