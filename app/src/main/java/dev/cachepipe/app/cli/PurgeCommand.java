@@ -99,7 +99,8 @@ public final class PurgeCommand implements Callable<Integer> {
         StopOnSignal stop =
                 new StopOnSignal("cachepipe-purge-stop"); // Ctrl-C: stop between pages, announce what was fenced
         ProgressBar[] bar = {null};
-        CachePurge.Result result;
+        CachePurge.Result result = null;
+        RuntimeException failure = null;
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         try {
             result = CachePurge.run(
@@ -117,20 +118,19 @@ public final class PurgeCommand implements Callable<Integer> {
                     },
                     stop);
         } catch (KafkaException | RedisException e) {
-            if (bar[0] != null) {
-                bar[0].close();
-                bar[0] = null;
-            }
-            // the message says what was done and what to do (e.g. Redis purged but not announced: run it again)
-            err.println("cachepipe: the purge of " + scope + " failed: " + e.getMessage());
-            err.flush();
-            return 1;
+            failure = e;
         } finally {
             if (bar[0] != null) {
                 bar[0].close();
             }
             registry.close();
             stop.close();
+        }
+        if (failure != null) {
+            // the message says what was done and what to do (e.g. Redis purged but not announced: run it again)
+            err.println("cachepipe: the purge of " + scope + " failed: " + failure.getMessage());
+            err.flush();
+            return 1;
         }
         CachePurge.Progress p = result.progress();
         if (result.outcome() == CachePurge.Outcome.PIPELINE_BEHIND) {

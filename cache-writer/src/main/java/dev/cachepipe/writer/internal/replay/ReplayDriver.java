@@ -462,37 +462,7 @@ public final class ReplayDriver {
             Consumer<Progress> listener,
             BooleanSupplier cancelled,
             ReplayIndex index) {
-        Coalescer.Rules rules = rules(source);
-        Coalescer coalescer = new Coalescer(
-                AvroSerde.of(CacheMutation.class),
-                index == null
-                        ? rules
-                        : new Coalescer.Rules() {
-                            @Override
-                            public boolean inScope(ConsumerRecord<String, byte[]> record) {
-                                return rules.inScope(record);
-                            }
-
-                            @Override
-                            public boolean wantedKey(String recordKey) {
-                                return rules.wantedKey(recordKey);
-                            }
-
-                            @Override
-                            public boolean wanted(CacheMutation mutation) {
-                                return rules.wanted(mutation);
-                            }
-
-                            @Override
-                            public boolean superseded(CacheMutation mutation) {
-                                return index.superseded(mutation.getKey(), mutation.getVersion());
-                            }
-
-                            @Override
-                            public CacheMutation adjust(CacheMutation mutation) {
-                                return rules.adjust(mutation);
-                            }
-                        });
+        Coalescer coalescer = new Coalescer(AvroSerde.of(CacheMutation.class), rules(source, index));
         Outcome outcome = pass(source, coalescer, engine, lease, cancelled, (batch, read) -> {
             counts.filtered(batch.filtered() + batch.skipped().size());
             counts.superseded(batch.superseded());
@@ -571,6 +541,11 @@ public final class ReplayDriver {
 
     /** Only the records before the captured end; of one entity type if asked; each with the TTL it has left. */
     private Coalescer.Rules rules(ReplaySource source) {
+        return rules(source, null);
+    }
+
+    /** The same, and with the first pass's {@code index} (if not null) each key's newest record only. */
+    private Coalescer.Rules rules(ReplaySource source, ReplayIndex index) {
         return new Coalescer.Rules() {
             @Override
             public boolean inScope(ConsumerRecord<String, byte[]> record) {
@@ -586,6 +561,11 @@ public final class ReplayDriver {
             @Override
             public boolean wanted(CacheMutation mutation) {
                 return entityType == null || entityType.equals(mutation.getEntityType());
+            }
+
+            @Override
+            public boolean superseded(CacheMutation mutation) {
+                return index != null && index.superseded(mutation.getKey(), mutation.getVersion());
             }
 
             @Override
